@@ -1,0 +1,229 @@
+#include "app/cli.h"
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "app/demo.h"
+#include "app/estimate_pipeline.h"
+#include "migration/migration.h"
+#include "reports/format.h"
+#include "reports/render.h"
+#include "sampler/errors.h"
+
+namespace migsim::app {
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: migsim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  estimate   time a migration on slices of the real table and predict the full-size time and locks\n"
+    "  demo       start a throwaway PostgreSQL, load a 1,000,000-row table, estimate an example migration\n"
+    "\n"
+    "Run 'migsim <command> --help' for its options. Exit codes: 0 passed the gate, 1 gate failed,\n"
+    "2 bad usage or input, 3 database or runtime error, 130 interrupted.\n";
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Options shared by the commands that estimate.
+struct CommonOptions {
+  std::string format = "text";
+  int seed = 42;
+  int repeats = 3;
+  long long max_slice_rows = 200'000;
+  int statement_timeout_ms = 60'000;
+  int lock_timeout_ms = 2'000;
+  std::string warn = "5min";
+  std::string critical = "1h";
+  std::string fail_on = "critical";
+  bool quiet = false;
+  bool help = false;
+};
+
+void add_common(po::options_description& d, CommonOptions& o) {
+  d.add_options()
+      ("format", po::value(&o.format)->default_value(o.format), "report format: text or json")
+      ("seed", po::value(&o.seed)->default_value(o.seed), "TABLESAMPLE REPEATABLE seed")
+      ("repeats", po::value(&o.repeats)->default_value(o.repeats), "runs of the migration per slice size")
+      ("max-slice-rows", po::value(&o.max_slice_rows)->default_value(o.max_slice_rows),
+       "rows in the largest slice (the ladder is this, 1/3 and 1/9 of it)")
+      ("statement-timeout", po::value(&o.statement_timeout_ms)->default_value(o.statement_timeout_ms),
+       "ms; statement_timeout for every query on the source table")
+      ("lock-timeout", po::value(&o.lock_timeout_ms)->default_value(o.lock_timeout_ms),
+       "ms; lock_timeout for every query on the source table")
+      ("warn", po::value(&o.warn)->default_value(o.warn), "warning threshold (e.g. 300, 90s, 5min, 1h)")
+      ("critical", po::value(&o.critical)->default_value(o.critical), "critical threshold")
+      ("fail-on", po::value(&o.fail_on)->default_value(o.fail_on),
+       "verdict that fails the gate (exit 1): never, warning or critical")
+      ("quiet,q", po::bool_switch(&o.quiet), "no progress on stderr")
+      ("help,h", po::bool_switch(&o.help), "this help");
+}
+
+void parse(const std::vector<std::string>& args, const po::options_description& desc) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+}
+
+reports::FailOn parse_fail_on(const std::string& s) {
+  if (s == "never") return reports::FailOn::never;
+  if (s == "warning") return reports::FailOn::warning;
+  if (s == "critical") return reports::FailOn::critical;
+  throw UsageError(fmt::format("--fail-on must be never, warning or critical, not '{}'", s));
+}
+
+estimators::Thresholds parse_thresholds(const CommonOptions& o) {
+  const auto warn = reports::parse_duration(o.warn);
+  const auto critical = reports::parse_duration(o.critical);
+  if (!warn) throw UsageError(fmt::format("--warn: '{}' is not a duration (e.g. 300, 90s, 5min, 1h)", o.warn));
+  if (!critical) throw UsageError(fmt::format("--critical: '{}' is not a duration", o.critical));
+  if (*critical < *warn) throw UsageError("--critical must not be below --warn");
+  return {*warn, *critical};
+}
+
+void check_common(const CommonOptions& o) {
+  if (o.format != "text" && o.format != "json") {
+    throw UsageError(fmt::format("--format must be text or json, not '{}'", o.format));
+  }
+  if (o.repeats < 1 || o.repeats > 100) throw UsageError("--repeats must be between 1 and 100");
+  if (o.max_slice_rows < 1000) throw UsageError("--max-slice-rows must be at least 1000");
+  if (o.statement_timeout_ms < 0 || o.lock_timeout_ms < 0) throw UsageError("timeouts must not be negative");
+}
+
+sampler::ProgressFn progress_printer(const CommonOptions& o, std::ostream& err) {
+  if (o.quiet) return {};
+  const auto start = std::chrono::steady_clock::now();
+  return [start, &err](const std::string& line) {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    err << fmt::format("[{:7.1f} s] {}\n", t, line) << std::flush;
+  };
+}
+
+EstimateOptions estimate_options(const CommonOptions& o, std::ostream& err) {
+  EstimateOptions e;
+  e.thresholds = parse_thresholds(o);
+  e.sampling.seed = o.seed;
+  e.sampling.repeats = o.repeats;
+  e.sampling.max_slice_rows = o.max_slice_rows;
+  e.sampling.statement_timeout_ms = o.statement_timeout_ms;
+  e.sampling.lock_timeout_ms = o.lock_timeout_ms;
+  e.sampling.progress = progress_printer(o, err);
+  return e;
+}
+
+int finish(const reports::EstimateReport& report, const CommonOptions& o, std::ostream& out) {
+  out << (o.format == "json" ? reports::render_json(report) : reports::render_text(report)) << std::flush;
+  return reports::gate_exit_code(report.verdict, parse_fail_on(o.fail_on));
+}
+
+int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CommonOptions o;
+  std::string dsn;
+  std::string migration_path;
+  std::string table;
+  po::options_description desc(
+      "migsim estimate --dsn DSN --migration FILE [--table NAME] [options]\n\n"
+      "Copies slices of the table into a scratch schema, times the migration on each, and predicts\n"
+      "its full-size duration and lock hold times. The source table is only read.\n\noptions");
+  desc.add_options()
+      ("dsn", po::value(&dsn), "libpq connection string or URI (default: the PG* environment variables)")
+      ("migration", po::value(&migration_path), "SQL file of the migration ('-' for standard input)")
+      ("table", po::value(&table), "the table to estimate, NAME or SCHEMA.NAME (default: the one the migration changes)");
+  add_common(desc, o);
+  parse(args, desc);
+  if (o.help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  if (migration_path.empty()) throw UsageError("--migration FILE is required");
+  check_common(o);
+  EstimateOptions e = estimate_options(o, err);
+  e.dsn = dsn;
+  e.table = table;
+  const migration::Migration m = migration::load_migration(migration_path);
+  const reports::EstimateReport report = estimate(m, e);
+  return finish(report, o, out);
+}
+
+int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CommonOptions o;
+  DemoOptions d;
+  po::options_description desc(
+      "migsim demo [--rows N] [--verify] [options]\n\n"
+      "Starts a throwaway PostgreSQL 15 server in a temporary directory, loads the orders table from\n"
+      "datasets/, estimates datasets/orders/migrations/quantity_to_bigint.sql on it, prints the report,\n"
+      "then stops the server and deletes its directory (also on Ctrl-C and on error).\n\noptions");
+  desc.add_options()
+      ("rows", po::value(&d.rows)->default_value(d.rows), "rows in the demo table")
+      ("verify", po::bool_switch(&d.verify),
+       "afterwards, run the migration for real on the full table and print the actual time too");
+  add_common(desc, o);
+  parse(args, desc);
+  if (o.help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  if (d.rows < 1 || d.rows > 1'000'000'000) throw UsageError("--rows must be between 1 and 1,000,000,000");
+  check_common(o);
+  d.estimate = estimate_options(o, err);
+  const reports::EstimateReport report = run_demo(d);
+  return finish(report, o, out);
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      (args.empty() ? err : out) << kUsage;
+      return args.empty() ? kExitBadInput : kExitOk;
+    }
+    if (args[0] == "--version") {
+      out << "migsim 0.1.0\n";
+      return kExitOk;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "estimate") return cmd_estimate(rest, out, err);
+    if (args[0] == "demo") return cmd_demo(rest, out, err);
+    throw UsageError(fmt::format("unknown command '{}'", args[0]));
+  } catch (const UsageError& e) {
+    err << "migsim: " << e.what() << "\n" << kUsage;
+    return kExitBadInput;
+  } catch (const migration::ParseError& e) {
+    err << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const migration::InputError& e) {
+    err << "migsim: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const sampler::InputError& e) {
+    err << "migsim: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const sampler::UnsafeMigration& e) {
+    err << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const sampler::Interrupted&) {
+    err << "migsim: interrupted; the scratch schema and any throwaway server were cleaned up\n";
+    return kExitInterrupted;
+  } catch (const sampler::DatabaseError& e) {
+    err << "migsim: " << e.what() << "\n";
+    return kExitRuntime;
+  } catch (const std::exception& e) {
+    err << "migsim: internal error: " << e.what() << "\n";
+    return kExitRuntime;
+  }
+}
+
+}  // namespace migsim::app

@@ -1,0 +1,164 @@
+#include "estimators/forecast.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace migsim::estimators {
+namespace {
+
+// Student's t quantile for a two-sided interval of 90 % (one-sided 0.95) or
+// 95 % (one-sided 0.975); other confidences use the normal quantile scaled
+// from the 90 % table.
+double t_quantile(int df, double confidence) {
+  static constexpr std::array<std::pair<int, double>, 15> k90 = {{{1, 6.314},  {2, 2.920},  {3, 2.353},  {4, 2.132},
+                                                                  {5, 2.015},  {6, 1.943},  {7, 1.895},  {8, 1.860},
+                                                                  {9, 1.833},  {10, 1.812}, {12, 1.782}, {15, 1.753},
+                                                                  {20, 1.725}, {30, 1.697}, {100000, 1.645}}};
+  double t = 1.645;
+  for (const auto& [d, q] : k90) {
+    if (df <= d) {
+      t = q;
+      break;
+    }
+  }
+  if (std::abs(confidence - 0.9) < 1e-9) return t;
+  // Scale by the ratio of normal quantiles (0.95 -> 1.960, 0.8 -> 1.282).
+  const double z = confidence >= 0.95 ? 1.960 : confidence >= 0.9 ? 1.645 : 1.282;
+  return t * z / 1.645;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::vector<double> seconds_at(const std::vector<Point>& points, double rows) {
+  std::vector<double> out;
+  for (const Point& p : points) {
+    if (p.rows == rows) out.push_back(p.seconds);
+  }
+  return out;
+}
+
+}  // namespace
+
+Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence,
+                  double min_relative_noise) {
+  Forecast f;
+  f.confidence = confidence;
+  f.target_rows = target_rows;
+  if (points.empty()) {
+    f.reason = "no measurement";
+    return f;
+  }
+  double largest = 0;
+  for (const Point& p : points) largest = std::max(largest, p.rows);
+  f.largest_measured_rows = largest;
+  f.extrapolation_factor = largest > 0 ? target_rows / largest : 1;
+  const std::vector<double> at_largest = seconds_at(points, largest);
+  const double largest_min = *std::min_element(at_largest.begin(), at_largest.end());
+  const double largest_max = *std::max_element(at_largest.begin(), at_largest.end());
+
+  if (scaling == Scaling::constant) {
+    std::vector<double> all;
+    for (const Point& p : points) all.push_back(p.seconds);
+    const Fit c = fit(Model::constant, points);
+    f.model = Model::constant;
+    f.predicted_seconds = median(all);
+    const double se = c.prediction_error(target_rows);
+    const double t = t_quantile(std::max(c.degrees_of_freedom, 1), confidence);
+    f.low_seconds = std::min(*std::min_element(all.begin(), all.end()), std::max(0.0, f.predicted_seconds - t * se));
+    f.high_seconds = std::max(*std::max_element(all.begin(), all.end()), f.predicted_seconds + t * se);
+    f.extrapolated = target_rows > largest;
+    f.reason = "catalog-only change: its time does not depend on the table's size";
+    return f;
+  }
+
+  if (target_rows <= largest) {
+    f.model = Model::constant;
+    f.predicted_seconds = median(at_largest);
+    f.low_seconds = largest_min;
+    f.high_seconds = largest_max;
+    f.reason = "measured on every row of the table; no extrapolation";
+    return f;
+  }
+
+  // Score each model by how well it predicts the largest slice from the smaller ones.
+  std::vector<Point> smaller;
+  for (const Point& p : points) {
+    if (p.rows < largest) smaller.push_back(p);
+  }
+  int distinct_smaller = 0;
+  {
+    std::vector<double> rows;
+    for (const Point& p : smaller) rows.push_back(p.rows);
+    std::sort(rows.begin(), rows.end());
+    distinct_smaller = static_cast<int>(std::unique(rows.begin(), rows.end()) - rows.begin());
+  }
+  const double measured_largest = median(at_largest);
+  int distinct_all = distinct_smaller + 1;
+  if (distinct_all < 2) {
+    // A single slice size: all we can assume is proportionality.
+    f.model = Model::linear;
+    f.predicted_seconds = measured_largest * f.extrapolation_factor;
+    f.low_seconds = largest_min * f.extrapolation_factor * (1 - 3 * min_relative_noise);
+    f.high_seconds = largest_max * f.extrapolation_factor * (1 + 3 * min_relative_noise);
+    f.extrapolated = true;
+    f.reason = "one slice size only: scaled proportionally to the row count";
+    return f;
+  }
+
+  std::vector<Fit> fits;
+  for (Model m : {Model::linear, Model::n_log_n, Model::power_law}) {
+    Candidate c;
+    c.model = m;
+    const Fit full = fit(m, points);
+    c.predicted_seconds = std::max(full.predict(target_rows), 0.0);
+    if (distinct_smaller >= 2) {
+      const double held = fit(m, smaller).predict(largest);
+      c.held_out_error = std::abs(std::log(std::max(held, 1e-9) / std::max(measured_largest, 1e-9)));
+    } else {
+      c.held_out_error = full.relative_sigma;  // no room to hold a size out
+    }
+    f.candidates.push_back(c);
+    fits.push_back(full);
+  }
+  size_t best = 0;
+  for (size_t i = 1; i < f.candidates.size(); ++i) {
+    if (f.candidates[i].held_out_error < f.candidates[best].held_out_error) best = i;
+  }
+  // A rewrite, a scan and a backfill are linear in the rows touched; keep the
+  // simplest model unless another is clearly better.
+  if (best != 0 && f.candidates[0].held_out_error <= f.candidates[best].held_out_error + 0.05) best = 0;
+
+  const Fit& chosen = fits[best];
+  f.model = chosen.model;
+  f.predicted_seconds = f.candidates[best].predicted_seconds;
+  f.extrapolated = true;
+  Fit widened = chosen;
+  widened.relative_sigma = std::max(chosen.relative_sigma, min_relative_noise);
+  const double se = widened.prediction_error(target_rows);
+  const double t = t_quantile(std::max(chosen.degrees_of_freedom, 1), confidence);
+  f.low_seconds = std::max(largest_min, f.predicted_seconds - t * se);
+  f.high_seconds = f.predicted_seconds + t * se;
+  const double best_error = f.candidates[best].held_out_error;
+  for (const Candidate& c : f.candidates) {
+    if (c.held_out_error <= std::max(2 * best_error, best_error + 0.1)) {
+      f.low_seconds = std::min(f.low_seconds, std::max(largest_min, c.predicted_seconds));
+      f.high_seconds = std::max(f.high_seconds, c.predicted_seconds);
+    }
+  }
+  f.low_seconds = std::min(f.low_seconds, f.predicted_seconds);
+  f.reason = fmt::format("{} fit predicted the largest slice within {:.0f} % from the smaller ones; "
+                         "extrapolated {:.1f}x",
+                         model_name(f.model), 100 * (std::exp(best_error) - 1), f.extrapolation_factor);
+  return f;
+}
+
+}  // namespace migsim::estimators

@@ -1,0 +1,57 @@
+#pragma once
+// From measurements on slices to a prediction for the full table, with an
+// interval that is honest about both measurement noise and the choice of
+// model.
+
+#include <string>
+#include <vector>
+
+#include "estimators/scaling.h"
+
+namespace migsim::estimators {
+
+// How the statement's cost is expected to scale, known from the statement
+// itself (migration/'s effect class), not from timings.
+enum class Scaling {
+  constant,  // catalog-only: the table's size does not matter
+  grows,     // reads, writes or sorts the table: fit and extrapolate
+};
+
+struct Candidate {
+  Model model = Model::linear;
+  double predicted_seconds = 0;
+  double held_out_error = 0;  // |ln(predicted / measured)| at the largest slice, fitted without it
+};
+
+struct Forecast {
+  Model model = Model::constant;
+  double predicted_seconds = 0;
+  double low_seconds = 0;    // interval, `confidence` two-sided
+  double high_seconds = 0;
+  double confidence = 0.9;
+  double target_rows = 0;
+  double largest_measured_rows = 0;
+  double extrapolation_factor = 1;  // target / largest slice
+  bool extrapolated = false;
+  std::vector<Candidate> candidates;  // every model tried, for the report
+  std::string reason;                 // why this model, in a sentence
+};
+
+// Predicts the seconds at `target_rows` from `points`. With no points, a zero
+// forecast with a reason. When the largest slice already holds every row, the
+// measurements at that size are the answer (no extrapolation). Otherwise,
+// for Scaling::grows: linear, n·log n and power-law models are each fitted
+// without the largest slice and scored on it; the best (linear on a near tie)
+// is refitted on every point and extrapolated. The interval is the fit's
+// prediction interval (relative noise at least `min_relative_noise`), widened
+// to take in the predictions of every model that scored nearly as well.
+Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence = 0.9,
+                  double min_relative_noise = 0.10);
+
+// Thresholds of the release gate, in seconds.
+struct Thresholds {
+  double warning_seconds = 300;    // 5 minutes
+  double critical_seconds = 3600;  // 1 hour
+};
+
+}  // namespace migsim::estimators

@@ -1,0 +1,50 @@
+#include "migration/migration.h"
+
+namespace migsim::migration {
+
+std::string_view effect_name(Effect effect) {
+  switch (effect) {
+    case Effect::catalog: return "catalog";
+    case Effect::scan: return "scan";
+    case Effect::rewrite: return "rewrite";
+    case Effect::index_build: return "index_build";
+    case Effect::dml: return "dml";
+    case Effect::none: return "none";
+    case Effect::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::vector<RelationRef> altered_tables(const Migration& migration) {
+  std::vector<RelationRef> tables;
+  for (const Statement& st : migration.statements) {
+    for (const RelationLock& lock : st.locks) {
+      // AccessShareLock is a read; every other mode is taken by something that
+      // changes the table or its schema.
+      if (lock.mode == sim::LockMode::AccessShare) continue;
+      bool seen = false;
+      for (const RelationRef& t : tables) {
+        seen = seen || (t.schema == lock.relation.schema && t.name == lock.relation.name);
+      }
+      if (!seen) tables.push_back(lock.relation);
+    }
+  }
+  return tables;
+}
+
+std::vector<int> transaction_blocks(const Migration& migration) {
+  std::vector<int> blocks;
+  int current = -1;
+  int next = 0;
+  for (const Statement& st : migration.statements) {
+    if (st.is_transaction_control && (st.kind == "BEGIN" || st.kind == "START")) current = next++;
+    blocks.push_back(current);
+    if (st.is_transaction_control && (st.kind == "COMMIT" || st.kind == "ROLLBACK" || st.kind == "COMMIT_PREPARED" ||
+                                      st.kind == "ROLLBACK_PREPARED" || st.kind == "PREPARE")) {
+      current = -1;
+    }
+  }
+  return blocks;
+}
+
+}  // namespace migsim::migration

@@ -1,0 +1,128 @@
+#pragma once
+// The migration model: a SQL file parsed into statements, each with the
+// relations it touches, the table-level lock PostgreSQL 15 takes on each, and
+// its effect on the table's data. Built from the parse tree only (no server),
+// so it is the same analysis for `lint` and `estimate`.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/lock_mode.h"
+
+namespace migsim::migration {
+
+// What a statement does to the table's data, which decides how its cost scales.
+enum class Effect {
+  catalog,      // metadata only: constant time whatever the table size
+  scan,         // reads the whole table, no rewrite (e.g. validating a CHECK)
+  rewrite,      // new relfilenode: heap copied, all indexes rebuilt
+  index_build,  // builds one index: reads the table, sorts
+  dml,          // changes rows (UPDATE/DELETE/INSERT)
+  none,         // session settings, transaction control
+  unknown,      // not classified yet: measured, never assumed constant
+};
+
+std::string_view effect_name(Effect effect);
+
+// A table reference as written in the file: byte offsets into the whole file.
+struct RelationRef {
+  std::string schema;  // empty when unqualified
+  std::string name;
+  int name_begin = -1;  // byte offset of the (possibly qualified) name
+  int name_end = -1;    // one past its last byte
+};
+
+struct RelationLock {
+  RelationRef relation;
+  sim::LockMode mode = sim::LockMode::AccessExclusive;
+};
+
+struct Statement {
+  std::string sql;      // the statement's text, without the trailing ';'
+  int begin = 0;        // byte offset of `sql` in the file
+  int line = 1;         // 1-based line of the first token
+  int column = 1;       // 1-based column (in characters) of the first token
+  std::string node;     // libpg_query node type, e.g. "AlterTableStmt"
+  std::string kind;     // normalized, e.g. "ALTER TABLE ALTER COLUMN TYPE"
+  std::vector<RelationLock> locks;  // one per relation reference, strongest mode
+  Effect effect = Effect::unknown;
+  std::string depends_on;   // non-empty when the effect depends on the catalog
+  bool in_transaction_block_allowed = true;  // false for CONCURRENTLY, VACUUM
+  bool is_transaction_control = false;       // BEGIN, COMMIT, ...
+  bool is_session_setting = false;           // SET, RESET
+  std::string setting_name;                  // for SET/RESET: the setting, lower case
+  std::vector<std::string> object_names;     // for DROP: the dropped names as written, "schema.name"
+};
+
+struct Migration {
+  std::string source_name;  // file name, or "<stdin>"
+  std::string text;         // the whole file
+  std::vector<Statement> statements;
+};
+
+// A syntax error, located in the file.
+class ParseError : public std::runtime_error {
+ public:
+  ParseError(std::string file, int line, int column, std::string message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  int column() const { return column_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string file_;
+  int line_;
+  int column_;
+  std::string message_;
+};
+
+// The migration file cannot be read.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses and classifies every statement of `text`. Throws ParseError on a
+// syntax error (with the file position of the parser's cursor).
+Migration parse_migration(std::string text, std::string source_name);
+
+// Reads `path` ("-" for standard input) and parses it. Throws ParseError, or
+// InputError naming the file when it cannot be read.
+Migration load_migration(const std::string& path);
+
+// The tables the migration changes (targets of ALTER TABLE, CREATE INDEX,
+// UPDATE, ...), deduplicated by (schema, name), in order of first appearance.
+std::vector<RelationRef> altered_tables(const Migration& migration);
+
+// For each statement, the id of the explicit transaction block (BEGIN ..
+// COMMIT/ROLLBACK) it belongs to, or -1 when it runs in a transaction of its
+// own. BEGIN and COMMIT themselves belong to their block.
+std::vector<int> transaction_blocks(const Migration& migration);
+
+// The statement's SQL with every reference to a table for which `replace`
+// returns a non-empty string rewritten to that string (already quoted), by
+// parse-tree position, never by text search.
+template <typename Replace>
+std::string redirect_relations(const Statement& statement, Replace&& replace);
+
+// Implementation detail of redirect_relations.
+struct NameEdit {
+  int begin;
+  int end;
+  std::string replacement;
+};
+std::string apply_edits(const Statement& statement, std::vector<NameEdit> edits);
+
+template <typename Replace>
+std::string redirect_relations(const Statement& statement, Replace&& replace) {
+  std::vector<NameEdit> edits;
+  for (const RelationLock& lock : statement.locks) {
+    std::string to = replace(lock.relation);
+    if (!to.empty()) edits.push_back({lock.relation.name_begin, lock.relation.name_end, std::move(to)});
+  }
+  return apply_edits(statement, std::move(edits));
+}
+
+}  // namespace migsim::migration

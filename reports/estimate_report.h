@@ -1,0 +1,53 @@
+#pragma once
+// The result of `migsim estimate`: one object, from which every report format
+// is rendered.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "estimators/forecast.h"
+#include "migration/migration.h"
+#include "reports/gate.h"
+#include "sampler/samples.h"
+#include "sampler/table_profile.h"
+
+namespace migsim::reports {
+
+inline constexpr int kSchemaVersion = 1;
+
+// What the sampler saw a statement do on the copies.
+struct Observed {
+  bool runs = false;                       // it was executed at least once
+  std::vector<sim::LockMode> lock_modes;   // modes seen in pg_locks on the copy (empty if not observable)
+  bool locks_observable = false;
+  bool rewrote = false;                    // relfilenode changed in any run
+  double wal_bytes_per_row = 0;            // median over runs at the largest slice
+};
+
+struct StatementEstimate {
+  size_t index = 0;  // into Migration::statements
+  estimators::Forecast forecast;
+  double lock_hold_seconds = 0;
+  std::optional<sim::LockMode> strongest_lock;  // from the static analysis
+  Observed observed;
+  std::optional<double> actual_seconds;          // demo --verify: the real full-size time
+};
+
+struct EstimateReport {
+  migration::Migration migration;
+  sampler::TableProfile table;
+  sampler::Samples samples;
+  std::vector<StatementEstimate> statements;
+  double total_seconds = 0;
+  double total_low_seconds = 0;
+  double total_high_seconds = 0;
+  std::map<sim::LockMode, double> max_lock_hold_seconds;
+  estimators::Thresholds thresholds;
+  Verdict verdict = Verdict::ok;
+  std::vector<std::string> notes;
+  std::optional<double> actual_total_seconds;  // demo --verify
+};
+
+}  // namespace migsim::reports

@@ -1,0 +1,65 @@
+#include "reports/format.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace migsim::reports {
+
+std::string human_seconds(double s) {
+  if (s < 0) s = 0;
+  if (s < 1e-3) return fmt::format("{:.0f} µs", s * 1e6);
+  if (s < 1) return fmt::format("{:.1f} ms", s * 1e3);
+  if (s < 60) return fmt::format("{:.2f} s", s);
+  if (s < 3600) {
+    const long long total = std::llround(s);
+    return fmt::format("{} min {:02} s", total / 60, total % 60);
+  }
+  const long long minutes = std::llround(s / 60);
+  return fmt::format("{} h {:02} min", minutes / 60, minutes % 60);
+}
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} {}", b, units[u]) : fmt::format("{:.1f} {}", b, units[u]);
+}
+
+std::string grouped(long long n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+}  // namespace migsim::reports
+
+namespace migsim::reports {
+
+std::optional<double> parse_duration(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  double scale = 0;
+  if (unit.empty() || unit == "s" || unit == "sec" || unit == "secs" || unit == "seconds") scale = 1;
+  else if (unit == "ms") scale = 1e-3;
+  else if (unit == "m" || unit == "min" || unit == "mins" || unit == "minutes") scale = 60;
+  else if (unit == "h" || unit == "hour" || unit == "hours") scale = 3600;
+  if (scale == 0 || value < 0 || !std::isfinite(value)) return std::nullopt;
+  return value * scale;
+}
+
+}  // namespace migsim::reports

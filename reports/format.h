@@ -1,0 +1,26 @@
+#pragma once
+// Numbers for people: durations, byte sizes and counts.
+
+#include <optional>
+#include <string>
+
+namespace migsim::reports {
+
+// "850 µs", "12.3 ms", "4.21 s", "3 min 12 s", "2 h 05 min".
+std::string human_seconds(double seconds);
+
+// "512 B", "3.4 kB", "215 MB", "1.2 GB" (powers of 1024, as PostgreSQL prints).
+std::string human_bytes(double bytes);
+
+// "1,000,000".
+std::string grouped(long long n);
+
+}  // namespace migsim::reports
+
+namespace migsim::reports {
+
+// Parses "300", "300s", "5min", "5m", "1h", "1.5h", "250ms" into seconds;
+// nullopt for anything else.
+std::optional<double> parse_duration(const std::string& text);
+
+}  // namespace migsim::reports

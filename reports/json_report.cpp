@@ -1,0 +1,115 @@
+#include <nlohmann/json.hpp>
+
+#include "reports/render.h"
+
+namespace migsim::reports {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+ordered_json lock_list(const migration::Statement& st) {
+  ordered_json locks = ordered_json::array();
+  for (const auto& l : st.locks) {
+    locks.push_back({{"relation", l.relation.schema.empty() ? l.relation.name : l.relation.schema + "." + l.relation.name},
+                     {"mode", sim::lock_mode_name(l.mode)}});
+  }
+  return locks;
+}
+
+}  // namespace
+
+std::string render_json(const EstimateReport& r) {
+  ordered_json j;
+  j["schema_version"] = kSchemaVersion;
+  j["migration"] = {{"file", r.migration.source_name}, {"statements", r.migration.statements.size()}};
+  j["table"] = {{"schema", r.table.schema},
+                {"name", r.table.name},
+                {"rows", r.table.rows},
+                {"rows_source", r.table.rows_source},
+                {"bytes", r.table.total_bytes},
+                {"table_bytes", r.table.table_bytes},
+                {"index_bytes", r.table.index_bytes},
+                {"indexes", r.table.index_count}};
+  const auto& sv = r.table.server;
+  j["server"] = {{"version", sv.version},
+                 {"version_num", sv.version_num},
+                 {"shared_buffers", sv.shared_buffers},
+                 {"maintenance_work_mem", sv.maintenance_work_mem},
+                 {"work_mem", sv.work_mem},
+                 {"max_parallel_maintenance_workers", sv.max_parallel_maintenance_workers},
+                 {"max_wal_size", sv.max_wal_size}};
+  j["sampling"] = {{"method", r.samples.method},
+                   {"reason", r.samples.method_reason},
+                   {"seed", r.samples.seed},
+                   {"repeats", r.samples.repeats},
+                   {"slice_rows", r.samples.slice_rows},
+                   {"whole_table", r.samples.whole_table}};
+
+  ordered_json samples = ordered_json::array();
+  for (const sampler::SliceRun& run : r.samples.runs) {
+    ordered_json statements = ordered_json::array();
+    for (size_t i = 0; i < run.statements.size(); ++i) {
+      const sampler::StatementRun& s = run.statements[i];
+      if (!s.executed) continue;
+      ordered_json locks = ordered_json::array();
+      for (const auto& l : s.locks) locks.push_back({{"relation", l.relation}, {"mode", sim::lock_mode_name(l.mode)}});
+      statements.push_back({{"index", i},
+                            {"seconds", s.seconds},
+                            {"locks", s.locks_observed ? locks : ordered_json(nullptr)},
+                            {"rewrite", s.rewrote},
+                            {"wal_bytes", s.wal_bytes},
+                            {"rows_affected", s.rows_affected}});
+    }
+    samples.push_back({{"n", run.rows}, {"repeat", run.repeat}, {"statements", statements}});
+  }
+  j["samples"] = samples;
+
+  ordered_json statements = ordered_json::array();
+  for (const StatementEstimate& e : r.statements) {
+    const migration::Statement& st = r.migration.statements[e.index];
+    const auto& f = e.forecast;
+    ordered_json candidates = ordered_json::array();
+    for (const auto& c : f.candidates) {
+      candidates.push_back({{"model", estimators::model_name(c.model)},
+                            {"predicted_seconds", c.predicted_seconds},
+                            {"held_out_error", c.held_out_error}});
+    }
+    ordered_json s = {{"index", e.index},
+                      {"sql", st.sql},
+                      {"line", st.line},
+                      {"column", st.column},
+                      {"kind", st.kind},
+                      {"lock_modes", lock_list(st)},
+                      {"effect", migration::effect_name(st.effect)},
+                      {"depends_on", st.depends_on.empty() ? ordered_json(nullptr) : ordered_json(st.depends_on)},
+                      {"model", estimators::model_name(f.model)},
+                      {"model_reason", f.reason},
+                      {"candidates", candidates},
+                      {"predicted_seconds", f.predicted_seconds},
+                      {"interval", {f.low_seconds, f.high_seconds}},
+                      {"confidence", f.confidence},
+                      {"extrapolation_factor", f.extrapolation_factor},
+                      {"lock_hold_seconds", e.lock_hold_seconds}};
+    if (e.actual_seconds) s["actual_seconds"] = *e.actual_seconds;
+    statements.push_back(s);
+  }
+  j["statements"] = statements;
+
+  ordered_json holds = ordered_json::object();
+  for (const auto& [mode, seconds] : r.max_lock_hold_seconds) holds[std::string(sim::lock_mode_name(mode))] = seconds;
+  j["total"] = {{"predicted_seconds", r.total_seconds},
+                {"interval", {r.total_low_seconds, r.total_high_seconds}},
+                {"max_lock_hold_seconds", holds}};
+  if (r.actual_total_seconds) j["total"]["actual_seconds"] = *r.actual_total_seconds;
+  j["verdict"] = verdict_name(r.verdict);
+  j["thresholds"] = {{"warning_seconds", r.thresholds.warning_seconds},
+                     {"critical_seconds", r.thresholds.critical_seconds}};
+  ordered_json notes = ordered_json::array();
+  for (const auto& n : r.notes) notes.push_back(n);
+  for (const auto& n : r.samples.notes) notes.push_back(n);
+  j["notes"] = notes;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace migsim::reports

@@ -1,0 +1,25 @@
+#pragma once
+// Internal to sampler/: streaming rows from the source into a scratch table
+// with COPY, through the client, on two connections of libpq's own (libpqxx
+// 6.4's stream_to << stream_from mangles rows).
+
+#include <string>
+
+namespace migsim::sampler::detail {
+
+struct CopyRequest {
+  std::string dsn;
+  std::string select_sql;     // a SELECT over the source, run READ ONLY
+  int statement_timeout_ms = 0;
+  int lock_timeout_ms = 0;
+  std::string target_table;   // quoted, qualified
+  std::string column_list;    // quoted, comma-separated
+};
+
+// Runs `COPY (select_sql) TO STDOUT` in a READ ONLY REPEATABLE READ transaction
+// with the given timeouts, and feeds every row into `COPY target (columns)
+// FROM STDIN` in a transaction that commits at the end. Returns the rows
+// copied. Throws DatabaseError (server message) or Interrupted.
+long long copy_rows(const CopyRequest& request);
+
+}  // namespace migsim::sampler::detail

@@ -1,0 +1,394 @@
+#include "sampler/sampler.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "sampler/connection.h"
+#include "sampler/copy_rows.h"
+
+namespace migsim::sampler {
+namespace {
+
+using detail::Connection;
+using detail::guarded;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kSliceTable = "migsim_slice";
+constexpr long long kWholeTableBelow = 1'000;
+constexpr long long kMinLargestSlice = 5'000;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+void say(const SamplingOptions& o, const std::string& line) {
+  if (o.progress) o.progress(line);
+}
+
+// The scratch schema: created on construction, dropped (CASCADE) on
+// destruction, whatever happened in between.
+class ScratchSchema {
+ public:
+  ScratchSchema(Connection& conn, std::string dsn, const SamplingOptions& options)
+      : conn_(conn), dsn_(std::move(dsn)), options_(options) {
+    name_ = fmt::format("migsim_scratch_{}_{}", conn.backend_pid(), static_cast<long long>(std::time(nullptr)));
+    guarded("creating the scratch schema", [&] {
+      pqxx::work tx(conn_.raw());
+      tx.exec0("CREATE SCHEMA " + tx.quote_name(name_));
+      tx.exec0("COMMENT ON SCHEMA " + tx.quote_name(name_) +
+               " IS 'migsim scratch copy; safe to drop when no migsim run is active'");
+      tx.commit();
+    });
+  }
+  ~ScratchSchema() {
+    const std::string sql = "DROP SCHEMA IF EXISTS " + conn_.raw().quote_name(name_) + " CASCADE";
+    try {
+      pqxx::nontransaction tx(conn_.raw());
+      tx.exec0(sql);
+      return;
+    } catch (const std::exception&) {
+      // The connection may be broken or mid-cancel: try a fresh one.
+    }
+    try {
+      pqxx::connection c{dsn_};
+      pqxx::nontransaction tx(c);
+      tx.exec0(sql);
+    } catch (const std::exception& e) {
+      say(options_, fmt::format("warning: could not drop scratch schema {} ({}); the next migsim run against this "
+                                "database removes it",
+                                name_, e.what()));
+    }
+  }
+  ScratchSchema(const ScratchSchema&) = delete;
+  ScratchSchema& operator=(const ScratchSchema&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  Connection& conn_;
+  std::string dsn_;
+  const SamplingOptions& options_;
+  std::string name_;
+};
+
+// Insertable columns of a table (no dropped or generated ones), quoted.
+std::vector<std::string> insertable_columns(pqxx::transaction_base& tx, const std::string& qualified) {
+  std::vector<std::string> cols;
+  for (const pqxx::row& r : tx.exec_params("SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass "
+                                           "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+                                           qualified)) {
+    cols.push_back(tx.quote_name(r[0].as<std::string>()));
+  }
+  return cols;
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+// Columns whose default calls nextval() still point at the source's sequence
+// after CREATE TABLE ... LIKE; give each its own scratch sequence so that the
+// migration (and the copy) never advance a production sequence.
+void detach_sequences(pqxx::work& tx, const std::string& schema, const std::string& table) {
+  const std::string qualified = tx.quote_name(schema) + "." + tx.quote_name(table);
+  const pqxx::result r = tx.exec_params(
+      "SELECT a.attname, a.attnum FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = "
+      "d.adnum WHERE d.adrelid = $1::regclass AND pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%'",
+      qualified);
+  for (const pqxx::row& row : r) {
+    const std::string column = row[0].as<std::string>();
+    const std::string seq = fmt::format("{}_seq_{}", table, row[1].as<int>());
+    const std::string seq_q = tx.quote_name(schema) + "." + tx.quote_name(seq);
+    tx.exec0("CREATE SEQUENCE " + seq_q);
+    tx.exec0("ALTER TABLE " + qualified + " ALTER COLUMN " + tx.quote_name(column) + " SET DEFAULT nextval(" +
+             tx.quote(seq_q) + "::regclass)");
+  }
+}
+
+void vacuum_analyze(Connection& conn, const std::string& qualified) {
+  pqxx::nontransaction tx(conn.raw());
+  tx.exec0("VACUUM (ANALYZE) " + qualified);
+}
+
+// Copies about `target_rows` rows of the source into <scratch>.migsim_slice
+// and returns how many it copied. The source is read in its own READ ONLY
+// transaction with the source timeouts and streamed through the client, so no
+// transaction that reads the source ever writes.
+long long copy_slice(const std::string& dsn, Connection& source, Connection& work, const TableProfile& table,
+                     const std::string& scratch, long long target_rows, const SamplingOptions& options) {
+  const std::string src = detail::quote_qualified(source.raw(), table.schema, table.name);
+  const std::string slice = detail::quote_qualified(work.raw(), scratch, kSliceTable);
+  {
+    pqxx::work tx(work.raw());
+    tx.exec0("DROP TABLE IF EXISTS " + slice);
+    tx.exec0("CREATE TABLE " + slice + " (LIKE " + src + " INCLUDING ALL)");
+    detach_sequences(tx, scratch, kSliceTable);
+    tx.commit();
+  }
+  const bool whole = static_cast<double>(target_rows) >= table.rows;
+  std::vector<std::string> cols;
+  {
+    pqxx::read_transaction tx(source.raw());
+    cols = insertable_columns(tx, src);
+  }
+  detail::CopyRequest copy;
+  copy.dsn = dsn;
+  copy.select_sql = "SELECT " + join(cols, ", ") + " FROM " + src;
+  if (!whole) {
+    const double percent = std::min(100.0, 100.0 * static_cast<double>(target_rows) / table.rows);
+    copy.select_sql += fmt::format(" TABLESAMPLE SYSTEM ({:.6f}) REPEATABLE ({})", percent, options.seed);
+  }
+  copy.statement_timeout_ms = options.statement_timeout_ms;
+  copy.lock_timeout_ms = options.lock_timeout_ms;
+  copy.target_table = slice;
+  copy.column_list = join(cols, ", ");
+  detail::copy_rows(copy);
+
+  pqxx::work tx(work.raw());
+  // Scratch sequences continue after the copied values, as the source's do.
+  for (const pqxx::row& r : tx.exec_params(
+           "SELECT a.attname, pg_get_serial_sequence($1, a.attname) FROM pg_attribute a WHERE a.attrelid = "
+           "$1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND pg_get_serial_sequence($1, a.attname) IS NOT NULL",
+           slice)) {
+    tx.exec("SELECT setval(" + tx.quote(r[1].as<std::string>()) + ", coalesce(max(" + tx.quote_name(r[0].as<std::string>()) +
+            ")::bigint, 0) + 1, false) FROM " + slice);
+  }
+  const long long rows = tx.exec1("SELECT count(*) FROM " + slice)[0].as<long long>();
+  tx.commit();
+  return rows;
+}
+
+// Relation locks this backend holds, other than AccessShareLock, on
+// relations that exist and belong to something outside the scratch schema and
+// the system catalogs. An index belongs to its table, a TOAST table (or its
+// index) to the table it stores values for.
+constexpr const char* kFenceQuery =
+    "WITH held AS ("
+    "  SELECT l.relation, l.mode FROM pg_locks l "
+    "  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.mode <> 'AccessShareLock'), "
+    "owned AS ("
+    "  SELECT h.relation, h.mode, coalesce((SELECT o.oid FROM pg_class o "
+    "                                       WHERE o.reltoastrelid = coalesce(i.indrelid, h.relation)), "
+    "                                      i.indrelid, h.relation) AS owner "
+    "  FROM held h LEFT JOIN pg_index i ON i.indexrelid = h.relation) "
+    "SELECT n.nspname || '.' || c.relname, ow.mode "
+    "FROM owned ow JOIN pg_class c ON c.oid = ow.owner JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname NOT IN ($1, 'pg_catalog', 'information_schema')";
+
+struct RunContext {
+  Connection& work;
+  const migration::Migration& migration;
+  const TableProfile& table;
+  std::string scratch;
+  long long table_oid = 0;  // the work copy, stable across rewrites
+};
+
+[[noreturn]] void statement_failed(const RunContext& ctx, const migration::Statement& st) {
+  try {
+    detail::rethrow_as_database_error("");
+  } catch (const DatabaseError& e) {
+    std::string msg = e.what();
+    if (msg.rfind(": ", 0) == 0) msg = msg.substr(2);
+    throw DatabaseError(fmt::format("{}:{}:{}: the statement failed on the scratch copy of {}.{}: {}",
+                                    ctx.migration.source_name, st.line, st.column, ctx.table.schema,
+                                    ctx.table.name, msg));
+  }
+}
+
+StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
+  StatementRun run;
+  if (st.is_transaction_control) return run;  // each statement runs in its own transaction
+  const std::string sql = migration::redirect_relations(st, [&](const migration::RelationRef&) {
+    // check_runnable() made sure every reference is to the target table.
+    return detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name);
+  });
+  const std::string oid = std::to_string(ctx.table_oid);
+  run.executed = true;
+  std::string lsn_before;
+  long long filenode_before = 0;
+  long long filenode_after = 0;
+  try {
+    if (st.in_transaction_block_allowed) {
+      pqxx::work tx(ctx.work.raw());
+      const pqxx::row b = tx.exec_params1(
+          "SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint, pg_current_wal_insert_lsn()::text", oid);
+      filenode_before = b[0].as<long long>();
+      lsn_before = b[1].as<std::string>();
+      const auto t0 = Clock::now();
+      const pqxx::result r = tx.exec(sql);
+      const auto t1 = Clock::now();
+      run.rows_affected = r.affected_rows();
+      run.locks_observed = true;
+      for (const pqxx::row& l : tx.exec_params("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND "
+                                               "locktype = 'relation' AND relation = $1::oid AND granted",
+                                               oid)) {
+        if (auto mode = sim::parse_lock_mode(l[0].as<std::string>())) {
+          run.locks.push_back({ctx.table.schema + "." + ctx.table.name, *mode});
+        }
+      }
+      const pqxx::result outside = tx.exec_params(kFenceQuery, ctx.scratch);
+      if (!outside.empty()) {
+        tx.abort();
+        throw UnsafeMigration(fmt::format(
+            "{}:{}:{}: the statement took {} on {}, outside the scratch copy; migsim rolled it back and stopped",
+            ctx.migration.source_name, st.line, st.column, outside[0][1].as<std::string>(),
+            outside[0][0].as<std::string>()));
+      }
+      filenode_after = tx.exec_params1("SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint", oid)[0]
+                           .as<long long>();
+      const auto t2 = Clock::now();
+      tx.commit();
+      run.seconds = seconds_between(t0, t1) + seconds_between(t2, Clock::now());
+    } else {
+      pqxx::nontransaction tx(ctx.work.raw());
+      const pqxx::row b = tx.exec_params1(
+          "SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint, pg_current_wal_insert_lsn()::text", oid);
+      filenode_before = b[0].as<long long>();
+      lsn_before = b[1].as<std::string>();
+      const auto t0 = Clock::now();
+      const pqxx::result r = tx.exec(sql);
+      run.seconds = seconds_between(t0, Clock::now());
+      run.rows_affected = r.affected_rows();
+      filenode_after = tx.exec_params1("SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint", oid)[0]
+                           .as<long long>();
+    }
+    pqxx::nontransaction tx(ctx.work.raw());
+    run.wal_bytes = tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint",
+                                    lsn_before)[0]
+                        .as<long long>();
+  } catch (const UnsafeMigration&) {
+    throw;
+  } catch (const Interrupted&) {
+    throw;
+  } catch (...) {
+    statement_failed(ctx, st);
+  }
+  run.rewrote = filenode_before != 0 && filenode_after != 0 && filenode_before != filenode_after;
+  return run;
+}
+
+// Runs the whole migration once on a fresh copy of the slice.
+SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
+  Connection& work = ctx.work;
+  const std::string work_table = detail::quote_qualified(work.raw(), ctx.scratch, ctx.table.name);
+  const std::string slice = detail::quote_qualified(work.raw(), ctx.scratch, kSliceTable);
+  guarded("preparing a copy of the slice", [&] {
+    {
+      pqxx::work tx(work.raw());
+      tx.exec0("DROP TABLE IF EXISTS " + work_table + " CASCADE");
+      tx.exec0("CREATE TABLE " + work_table + " (LIKE " + slice + " INCLUDING ALL)");
+      const std::string cols = join(insertable_columns(tx, slice), ", ");
+      tx.exec0("INSERT INTO " + work_table + " (" + cols + ") OVERRIDING SYSTEM VALUE SELECT " + cols + " FROM " +
+               slice);
+      ctx.table_oid = tx.exec_params1("SELECT $1::regclass::oid::bigint", work_table)[0].as<long long>();
+      tx.commit();
+    }
+    // Hint bits set, visibility map and statistics current: like a table in
+    // steady state, not one just loaded.
+    vacuum_analyze(work, work_table);
+    pqxx::nontransaction tx(work.raw());
+    tx.exec0("RESET ALL");
+    // Unqualified names resolve only inside the scratch schema.
+    tx.exec_params("SELECT set_config('search_path', $1, false)", tx.quote_name(ctx.scratch));
+  });
+
+  SliceRun run;
+  run.rows = rows;
+  run.repeat = repeat;
+  for (const migration::Statement& st : ctx.migration.statements) {
+    throw_if_interrupted();
+    run.statements.push_back(run_statement(ctx, st));
+  }
+  guarded("dropping the copy", [&] {
+    pqxx::nontransaction tx(work.raw());
+    tx.exec0("RESET ALL");
+    tx.exec0("DROP TABLE IF EXISTS " + work_table + " CASCADE");
+  });
+  return run;
+}
+
+}  // namespace
+
+std::vector<long long> slice_ladder(double rows, long long max_slice_rows) {
+  const auto total = static_cast<long long>(std::llround(std::max(0.0, rows)));
+  if (total < kWholeTableBelow) return {total};
+  long long largest = std::clamp<long long>(total / 10, kMinLargestSlice, std::max(kMinLargestSlice, max_slice_rows));
+  largest = std::min(largest, total);
+  return {std::max<long long>(largest / 9, 1), std::max<long long>(largest / 3, 1), largest};
+}
+
+Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
+                const SamplingOptions& options) {
+  check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1});
+  drop_leftover_scratch_schemas(dsn);
+
+  Connection source(dsn);
+  Connection work(dsn);
+  Samples samples;
+  samples.seed = options.seed;
+  samples.repeats = options.repeats;
+  const std::vector<long long> ladder = slice_ladder(table.rows, options.max_slice_rows);
+  samples.whole_table = ladder.size() == 1;
+  if (samples.whole_table) {
+    samples.method = "whole table";
+    samples.method_reason = fmt::format("the table has fewer than {} rows, so it is copied whole and timed "
+                                        "without extrapolation",
+                                        kWholeTableBelow);
+  } else {
+    samples.method = "SYSTEM";
+    samples.method_reason = "TABLESAMPLE SYSTEM reads only the sampled pages (about the slice's share of the "
+                            "table); BERNOULLI would read every page of the source";
+  }
+
+  ScratchSchema scratch(work, dsn, options);
+  RunContext ctx{work, migration, table, scratch.name()};
+  for (size_t k = 0; k < ladder.size(); ++k) {
+    throw_if_interrupted();
+    say(options, fmt::format("slice {}/{}: copying about {} of {:.0f} rows into {}", k + 1, ladder.size(),
+                             ladder[k], table.rows, scratch.name()));
+    const auto t0 = Clock::now();
+    const long long rows = guarded(fmt::format("copying a slice of {}.{}", table.schema, table.name),
+                                   [&] { return copy_slice(dsn, source, work, table, scratch.name(), ladder[k], options); });
+    guarded("vacuuming the slice", [&] {
+      vacuum_analyze(work, detail::quote_qualified(work.raw(), scratch.name(), kSliceTable));
+    });
+    samples.slice_rows.push_back(rows);
+    say(options, fmt::format("slice {}/{}: {} rows copied in {:.1f} s", k + 1, ladder.size(), rows,
+                             seconds_between(t0, Clock::now())));
+    if (rows == 0 && table.rows > 0) {
+      samples.notes.push_back(fmt::format("the slice of about {} rows came back empty (TABLESAMPLE picks whole "
+                                          "pages); it was skipped",
+                                          ladder[k]));
+      continue;
+    }
+    for (int r = 0; r < options.repeats; ++r) {
+      const auto t1 = Clock::now();
+      samples.runs.push_back(run_once(ctx, rows, r));
+      say(options, fmt::format("slice {}/{}: run {}/{} on {} rows took {:.3f} s", k + 1, ladder.size(), r + 1,
+                               options.repeats, rows, seconds_between(t1, Clock::now())));
+    }
+  }
+  return samples;
+}
+
+int drop_leftover_scratch_schemas(const std::string& dsn) {
+  Connection conn(dsn);
+  return guarded("removing scratch schemas left by earlier runs", [&] {
+    pqxx::nontransaction tx(conn.raw());
+    // migsim_scratch_<backend pid>_<time>: leftover when that backend is gone.
+    const pqxx::result r = tx.exec(
+        "SELECT nspname FROM pg_namespace WHERE nspname ~ '^migsim_scratch_[0-9]+_[0-9]+$' "
+        "AND split_part(nspname, '_', 3)::int NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)");
+    for (const pqxx::row& row : r) tx.exec0("DROP SCHEMA IF EXISTS " + tx.quote_name(row[0].as<std::string>()) + " CASCADE");
+    return static_cast<int>(r.size());
+  });
+}
+
+}  // namespace migsim::sampler

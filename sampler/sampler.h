@@ -1,0 +1,53 @@
+#pragma once
+// Measures a migration on copies of slices of the source table.
+//
+// Safety (DESIGN.md): the source is only read, in a READ ONLY transaction with
+// statement_timeout and lock_timeout; every slice is copied into a scratch
+// schema named migsim_scratch_<backend pid>_<unix time>; the migration runs
+// only there, with every reference to the target redirected by parse-tree
+// position; any transactional statement that took a write lock outside the
+// scratch schema is rolled back and reported; the scratch schema is dropped on
+// success, error and interrupt, and leftovers of crashed runs are removed.
+
+#include <functional>
+#include <string>
+
+#include "migration/migration.h"
+#include "sampler/samples.h"
+#include "sampler/table_profile.h"
+
+namespace migsim::sampler {
+
+// A line of progress for a person to read (stderr); never parsed.
+using ProgressFn = std::function<void(const std::string&)>;
+
+struct SamplingOptions {
+  int seed = 42;
+  int repeats = 3;
+  int statement_timeout_ms = 60'000;  // on the source only
+  int lock_timeout_ms = 2'000;        // on the source only
+  long long max_slice_rows = 200'000; // the largest rung of the ladder
+  ProgressFn progress;
+};
+
+// The ladder of slice sizes for a table of `rows` rows: three rungs a factor
+// of 3 apart, the largest 10 % of the table clamped to [5,000, max_slice_rows];
+// a single rung with every row for tables below 1,000 rows.
+std::vector<long long> slice_ladder(double rows, long long max_slice_rows);
+
+// Fails with UnsafeMigration (naming file:line:column) if a statement could
+// reach outside the copy of `target`: another table, dynamic SQL, a schema-
+// qualified DROP, a setting that changes name resolution or identity.
+void check_runnable(const migration::Migration& migration, const migration::RelationRef& target);
+
+// Copies slices of `table`, runs `migration` on each copy `repeats` times and
+// returns what it observed. Throws InputError, UnsafeMigration, DatabaseError
+// or Interrupted; the scratch schema is gone in every case.
+Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
+                const SamplingOptions& options);
+
+// Drops scratch schemas left by migsim runs whose backend no longer exists.
+// Returns how many were dropped.
+int drop_leftover_scratch_schemas(const std::string& dsn);
+
+}  // namespace migsim::sampler

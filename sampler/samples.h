@@ -1,0 +1,45 @@
+#pragma once
+// What the sampler observed: every run of every statement on every slice.
+
+#include <string>
+#include <vector>
+
+#include "sim/lock_mode.h"
+
+namespace migsim::sampler {
+
+struct ObservedLock {
+  std::string relation;  // the source's name for the copy, e.g. "public.orders"
+  sim::LockMode mode = sim::LockMode::AccessShare;
+};
+
+// One statement, run once on one slice.
+struct StatementRun {
+  bool executed = false;        // false for BEGIN/COMMIT, which are not run
+  double seconds = 0;           // statement + its commit, wall clock
+  bool locks_observed = false;  // false outside a transaction (CONCURRENTLY, VACUUM)
+  std::vector<ObservedLock> locks;
+  bool rewrote = false;         // the table's relfilenode changed
+  long long wal_bytes = 0;      // pg_current_wal_insert_lsn difference (cluster-wide)
+  long long rows_affected = 0;
+};
+
+// The whole migration, run once on a fresh copy of one slice.
+struct SliceRun {
+  long long rows = 0;   // rows in the copy
+  int repeat = 0;       // 0-based
+  std::vector<StatementRun> statements;  // parallel to Migration::statements
+};
+
+struct Samples {
+  std::string method;        // e.g. "SYSTEM" (TABLESAMPLE method) or "whole table"
+  std::string method_reason;
+  int seed = 0;
+  int repeats = 0;
+  std::vector<long long> slice_rows;  // the ladder, as copied
+  bool whole_table = false;           // the table was small enough to copy whole
+  std::vector<SliceRun> runs;
+  std::vector<std::string> notes;     // things the user should know
+};
+
+}  // namespace migsim::sampler

@@ -1,0 +1,74 @@
+#include "sampler/table_profile.h"
+
+#include <fmt/format.h>
+
+#include "sampler/connection.h"
+
+namespace migsim::sampler {
+
+using detail::Connection;
+using detail::guarded;
+
+TableProfile profile_table(const std::string& dsn, const std::string& schema, const std::string& name,
+                           int statement_timeout_ms, int lock_timeout_ms) {
+  Connection conn(dsn);
+  const std::string display = schema.empty() ? name : schema + "." + name;
+  return guarded(fmt::format("reading the profile of table {}", display), [&] {
+    pqxx::read_transaction tx(conn.raw());
+    tx.exec_params("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
+                   std::to_string(statement_timeout_ms), std::to_string(lock_timeout_ms));
+    const std::string qualified =
+        schema.empty() ? tx.quote_name(name) : detail::quote_qualified(conn.raw(), schema, name);
+    const pqxx::result r = tx.exec_params(
+        "SELECT n.nspname, c.relname, c.reltuples::float8, c.relkind::text, "
+        "       pg_table_size(c.oid), pg_indexes_size(c.oid), pg_total_relation_size(c.oid), "
+        "       (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)::int "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.oid = to_regclass($1)",
+        qualified);
+    if (r.empty()) {
+      throw InputError(fmt::format("table {} does not exist (looked up as {} on the server)", display, qualified));
+    }
+    const pqxx::row row = r[0];
+    TableProfile p;
+    p.schema = row[0].as<std::string>();
+    p.name = row[1].as<std::string>();
+    const std::string relkind = row[3].as<std::string>();
+    if (relkind != "r") {
+      throw InputError(fmt::format("{}.{} is not an ordinary table (relkind '{}'); partitioned tables, views and "
+                                   "foreign tables are not supported yet",
+                                   p.schema, p.name, relkind));
+    }
+    p.table_bytes = row[4].as<long long>();
+    p.index_bytes = row[5].as<long long>();
+    p.total_bytes = row[6].as<long long>();
+    p.index_count = row[7].as<int>();
+    const double reltuples = row[2].as<double>();
+    const std::string table = detail::quote_qualified(conn.raw(), p.schema, p.name);
+    if (reltuples >= 0) {
+      p.rows = reltuples;
+      p.rows_source = "pg_class.reltuples";
+    } else {
+      // Never vacuumed or analyzed: count, bounded by statement_timeout.
+      p.rows = tx.exec1("SELECT count(*) FROM " + table)[0].as<double>();
+      p.rows_source = "count(*)";
+    }
+    p.avg_row_bytes = p.rows > 0 ? static_cast<double>(p.table_bytes) / p.rows : 0;
+
+    const pqxx::row s = tx.exec1(
+        "SELECT version(), current_setting('server_version_num')::int, current_setting('shared_buffers'), "
+        "       current_setting('maintenance_work_mem'), current_setting('work_mem'), "
+        "       current_setting('max_parallel_maintenance_workers'), current_setting('max_wal_size')");
+    p.server.version = s[0].as<std::string>();
+    p.server.version_num = s[1].as<int>();
+    p.server.shared_buffers = s[2].as<std::string>();
+    p.server.maintenance_work_mem = s[3].as<std::string>();
+    p.server.work_mem = s[4].as<std::string>();
+    p.server.max_parallel_maintenance_workers = s[5].as<std::string>();
+    p.server.max_wal_size = s[6].as<std::string>();
+    tx.commit();
+    return p;
+  });
+}
+
+}  // namespace migsim::sampler

@@ -1,0 +1,39 @@
+#pragma once
+// What migsim knows about the source table and its server before sampling.
+
+#include <string>
+
+namespace migsim::sampler {
+
+struct ServerSettings {
+  std::string version;                  // SELECT version()
+  int version_num = 0;                  // server_version_num, e.g. 150018
+  std::string shared_buffers;           // as SHOW prints them, e.g. "256MB"
+  std::string maintenance_work_mem;
+  std::string work_mem;
+  std::string max_parallel_maintenance_workers;
+  std::string max_wal_size;
+};
+
+struct TableProfile {
+  std::string schema;
+  std::string name;
+  double rows = 0;                 // estimated live rows
+  std::string rows_source;         // "pg_class.reltuples" or "count(*)"
+  long long table_bytes = 0;       // heap + TOAST + FSM + VM (pg_table_size)
+  long long index_bytes = 0;       // pg_indexes_size
+  long long total_bytes = 0;       // pg_total_relation_size
+  int index_count = 0;
+  double avg_row_bytes = 0;        // table_bytes / rows
+  ServerSettings server;
+};
+
+// Reads the profile of `schema.name` (schema empty: resolved by the server's
+// search_path) in a READ ONLY transaction with the given timeouts. When
+// pg_class has never been analyzed, counts rows with count(*), still bounded by
+// statement_timeout. Throws InputError when the table does not exist,
+// DatabaseError for anything the server reports.
+TableProfile profile_table(const std::string& dsn, const std::string& schema, const std::string& name,
+                           int statement_timeout_ms, int lock_timeout_ms);
+
+}  // namespace migsim::sampler
