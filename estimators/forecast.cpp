@@ -144,7 +144,10 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
   Fit widened = chosen;
   widened.relative_sigma = std::max(chosen.relative_sigma, min_relative_noise);
   const double se = widened.prediction_error(target_rows);
-  const double t = t_quantile(std::max(chosen.degrees_of_freedom, 1), confidence);
+  // Where the floor dominates, the noise level is taken as known (normal
+  // quantile); otherwise it was estimated from few points (Student's t).
+  const bool floor_dominates = chosen.relative_sigma < min_relative_noise;
+  const double t = t_quantile(floor_dominates ? 100000 : std::max(chosen.degrees_of_freedom, 1), confidence);
   f.low_seconds = std::max(largest_min, f.predicted_seconds - t * se);
   f.high_seconds = f.predicted_seconds + t * se;
   const double best_error = f.candidates[best].held_out_error;

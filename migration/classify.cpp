@@ -407,7 +407,7 @@ Result classify_node(const std::string& type, const json& s) {
     r.takes_locks = false;
   } else if (type == "TransactionStmt") {
     const std::string k = str(s, "kind");
-    r.kind = k.size() > 10 ? k.substr(10) : k;  // TRANS_STMT_BEGIN -> BEGIN
+    r.kind = k.rfind("TRANS_STMT_", 0) == 0 ? k.substr(11) : k;  // TRANS_STMT_BEGIN -> BEGIN
     r.effect = Effect::none;
     r.takes_locks = false;
   } else {

@@ -4,6 +4,7 @@
 
 #include <pg_query.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -91,6 +92,10 @@ Migration parse_migration(std::string text, std::string source_name) {
     const json& node = raw.at("stmt");
     st.node = node.begin().key();
     collect_relations(node, src, st.locks);
+    // The JSON objects' keys come sorted, not in source order.
+    std::stable_sort(st.locks.begin(), st.locks.end(), [](const RelationLock& a, const RelationLock& b) {
+      return a.relation.name_begin < b.relation.name_begin;
+    });
     detail::classify(node, st);
     migration.statements.push_back(std::move(st));
   }

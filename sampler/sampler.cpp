@@ -106,7 +106,7 @@ void detach_sequences(pqxx::work& tx, const std::string& schema, const std::stri
     const std::string column = row[0].as<std::string>();
     const std::string seq = fmt::format("{}_seq_{}", table, row[1].as<int>());
     const std::string seq_q = tx.quote_name(schema) + "." + tx.quote_name(seq);
-    tx.exec0("CREATE SEQUENCE " + seq_q);
+    tx.exec0("CREATE SEQUENCE " + seq_q + " OWNED BY " + qualified + "." + tx.quote_name(column));
     tx.exec0("ALTER TABLE " + qualified + " ALTER COLUMN " + tx.quote_name(column) + " SET DEFAULT nextval(" +
              tx.quote(seq_q) + "::regclass)");
   }
@@ -127,7 +127,7 @@ long long copy_slice(const std::string& dsn, Connection& source, Connection& wor
   const std::string slice = detail::quote_qualified(work.raw(), scratch, kSliceTable);
   {
     pqxx::work tx(work.raw());
-    tx.exec0("DROP TABLE IF EXISTS " + slice);
+    tx.exec0("DROP TABLE IF EXISTS " + slice + " CASCADE");
     tx.exec0("CREATE TABLE " + slice + " (LIKE " + src + " INCLUDING ALL)");
     detach_sequences(tx, scratch, kSliceTable);
     tx.commit();

@@ -50,8 +50,8 @@ bool conflicts(LockMode requested, LockMode held) {
 std::string_view lock_mode_blocks(LockMode mode) {
   if (conflicts(mode, LockMode::AccessShare)) return "reads and writes";
   if (conflicts(mode, LockMode::RowExclusive)) return "writes";
-  if (conflicts(mode, LockMode::ShareUpdateExclusive)) return "DDL and VACUUM";
-  return "nothing routine";
+  if (conflicts(mode, LockMode::ShareUpdateExclusive)) return "VACUUM and schema changes";
+  return "schema changes only";
 }
 
 }  // namespace migsim::sim

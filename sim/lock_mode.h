@@ -43,7 +43,7 @@ inline LockMode stronger(LockMode a, LockMode b) {
 
 // What ordinary traffic a mode stops while held, derived from the matrix:
 // "reads and writes" (blocks SELECT), "writes" (blocks INSERT/UPDATE/DELETE),
-// "DDL and VACUUM", or "nothing routine".
+// "VACUUM and schema changes", or "schema changes only".
 std::string_view lock_mode_blocks(LockMode mode);
 
 }  // namespace migsim::sim

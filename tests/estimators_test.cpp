@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "estimators/forecast.h"
+#include "estimators/lock_hold.h"
+#include "estimators/scaling.h"
+
+namespace migsim::estimators {
+namespace {
+
+std::vector<Point> synthetic(const std::function<double(double)>& truth, double noise, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n(0.0, noise);
+  std::vector<Point> pts;
+  for (double rows : {1000.0, 3000.0, 10000.0, 30000.0, 100000.0}) {
+    for (int r = 0; r < 3; ++r) pts.push_back({rows, truth(rows) * (1.0 + n(rng))});
+  }
+  return pts;
+}
+
+TEST(Fit, LinearRecoversKnownCoefficientsExactly) {
+  const auto pts = synthetic([](double n) { return 0.004 + 2.5e-6 * n; }, 0.0, 1);
+  const Fit f = fit(Model::linear, pts);
+  ASSERT_EQ(f.coefficients.size(), 2u);
+  EXPECT_NEAR(f.coefficients[0], 0.004, 1e-9);
+  EXPECT_NEAR(f.coefficients[1], 2.5e-6, 1e-12);
+  EXPECT_NEAR(f.relative_sigma, 0.0, 1e-9);
+  EXPECT_NEAR(f.predict(1e7), 0.004 + 25.0, 1e-6);
+}
+
+TEST(Fit, LinearRecoversCoefficientsUnderFivePercentNoise) {
+  const auto pts = synthetic([](double n) { return 0.010 + 4e-6 * n; }, 0.05, 7);
+  const Fit f = fit(Model::linear, pts);
+  EXPECT_NEAR(f.coefficients[1], 4e-6, 4e-6 * 0.10);
+  EXPECT_NEAR(f.relative_sigma, 0.05, 0.03);
+}
+
+TEST(Fit, PowerLawRecoversExponent) {
+  const auto pts = synthetic([](double n) { return 3e-7 * std::pow(n, 1.2); }, 0.0, 2);
+  const Fit f = fit(Model::power_law, pts);
+  EXPECT_NEAR(f.coefficients[1], 1.2, 1e-9);
+  EXPECT_NEAR(std::exp(f.coefficients[0]), 3e-7, 1e-12);
+}
+
+TEST(Fit, NLogNRecoversCoefficients) {
+  const auto pts = synthetic([](double n) { return 0.002 + 1e-7 * n * std::log(n); }, 0.0, 3);
+  const Fit f = fit(Model::n_log_n, pts);
+  EXPECT_NEAR(f.coefficients[0], 0.002, 1e-9);
+  EXPECT_NEAR(f.coefficients[1], 1e-7, 1e-13);
+}
+
+TEST(Fit, TwoParameterModelsNeedTwoSizes) {
+  EXPECT_THROW(fit(Model::linear, {{1000, 1.0}, {1000, 1.1}}), std::invalid_argument);
+  EXPECT_NO_THROW(fit(Model::constant, {{1000, 1.0}, {1000, 1.1}}));
+  EXPECT_THROW(fit(Model::constant, {}), std::invalid_argument);
+}
+
+TEST(Forecast, LinearTruthIsPredictedWithinNoiseAndInsideTheInterval) {
+  const auto truth = [](double n) { return 0.02 + 3e-6 * n; };
+  const auto pts = synthetic(truth, 0.05, 11);
+  const Forecast f = forecast(pts, 1e7, Scaling::grows);
+  EXPECT_EQ(f.model, Model::linear);
+  EXPECT_TRUE(f.extrapolated);
+  EXPECT_NEAR(f.extrapolation_factor, 100.0, 1e-9);
+  EXPECT_NEAR(f.predicted_seconds, truth(1e7), truth(1e7) * 0.10);
+  EXPECT_LE(f.low_seconds, truth(1e7));
+  EXPECT_GE(f.high_seconds, truth(1e7));
+  EXPECT_LT(f.low_seconds, f.predicted_seconds);
+  EXPECT_GT(f.high_seconds, f.predicted_seconds);
+}
+
+TEST(Forecast, SuperlinearTruthPicksASuperlinearModel) {
+  const auto truth = [](double n) { return 1e-8 * std::pow(n, 1.5); };
+  const Forecast f = forecast(synthetic(truth, 0.0, 5), 1e6, Scaling::grows);
+  EXPECT_NE(f.model, Model::linear);
+  EXPECT_NEAR(f.predicted_seconds, truth(1e6), truth(1e6) * 0.25);
+}
+
+TEST(Forecast, CatalogOnlyIsConstantWhateverTheSize) {
+  const std::vector<Point> pts = {{1000, 0.002}, {1000, 0.003}, {10000, 0.0025}, {100000, 0.002}};
+  const Forecast f = forecast(pts, 1e9, Scaling::constant);
+  EXPECT_EQ(f.model, Model::constant);
+  EXPECT_NEAR(f.predicted_seconds, 0.00225, 1e-9);
+  EXPECT_LE(f.low_seconds, 0.002);
+  EXPECT_GE(f.high_seconds, 0.003);
+}
+
+TEST(Forecast, WholeTableMeasuredIsNotExtrapolated) {
+  const std::vector<Point> pts = {{500, 0.010}, {500, 0.012}, {500, 0.011}};
+  const Forecast f = forecast(pts, 500, Scaling::grows);
+  EXPECT_FALSE(f.extrapolated);
+  EXPECT_DOUBLE_EQ(f.predicted_seconds, 0.011);
+  EXPECT_DOUBLE_EQ(f.low_seconds, 0.010);
+  EXPECT_DOUBLE_EQ(f.high_seconds, 0.012);
+}
+
+TEST(Forecast, NoPointsGivesZeroWithAReason) {
+  const Forecast f = forecast({}, 1e6, Scaling::grows);
+  EXPECT_EQ(f.predicted_seconds, 0);
+  EXPECT_FALSE(f.reason.empty());
+}
+
+TEST(LockHolds, OwnTransactionsAndExplicitBlocks) {
+  // Statement 0: own transaction; 1..3 in one BEGIN..COMMIT block.
+  const LockHolds h = lock_holds({{2.0, 8, -1}, {0.0, 0, 0}, {5.0, 8, 0}, {1.0, 3, 0}});
+  EXPECT_DOUBLE_EQ(h.per_statement[0], 2.0);
+  EXPECT_DOUBLE_EQ(h.per_statement[1], 0.0);
+  EXPECT_DOUBLE_EQ(h.per_statement[2], 6.0);  // AccessExclusive held until the block's end
+  EXPECT_DOUBLE_EQ(h.per_statement[3], 1.0);
+  EXPECT_DOUBLE_EQ(h.max_by_mode.at(8), 6.0);
+  EXPECT_DOUBLE_EQ(h.max_by_mode.at(3), 1.0);
+}
+
+}  // namespace
+}  // namespace migsim::estimators

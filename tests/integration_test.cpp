@@ -1,0 +1,222 @@
+// Integration tests against a real PostgreSQL 15, started once for the whole
+// binary by sampler::LocalServer (the launcher `migsim demo` uses).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "app/cli.h"
+#include "datasets/datasets.h"
+#include "sampler/dataset_loader.h"
+#include "sampler/local_server.h"
+
+namespace migsim {
+namespace {
+
+constexpr long long kRows = 200'000;
+sampler::LocalServer* g_server = nullptr;
+
+class ServerEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    server_ = sampler::LocalServer::start({});
+    g_server = server_.get();
+    const sampler::GeneratorScript orders{datasets::file("orders/schema.sql"), datasets::file("orders/generate.sql"),
+                                          datasets::file("orders/indexes.sql")};
+    sampler::load_dataset(server_->dsn(), orders, "orders", kRows, {});
+    pqxx::connection c{server_->dsn()};
+    pqxx::work tx{c};
+    // For the safety tests: a table outside the copy, and a function that writes to it.
+    tx.exec(
+        "CREATE TABLE audit (id serial PRIMARY KEY, note text);"
+        "CREATE FUNCTION public.audit_write() RETURNS text LANGUAGE sql AS "
+        "  $$ INSERT INTO public.audit (note) VALUES ('written') RETURNING note $$;"
+        "CREATE TABLE tickets (id serial PRIMARY KEY, title text NOT NULL);"
+        "INSERT INTO tickets (title) SELECT 'ticket ' || g FROM generate_series(1, 3000) g;"
+        "ANALYZE tickets;");
+    tx.commit();
+  }
+  void TearDown() override {
+    g_server = nullptr;
+    server_.reset();
+  }
+
+ private:
+  std::unique_ptr<sampler::LocalServer> server_;
+};
+
+struct CliResult {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliResult run(const std::vector<std::string>& args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = app::run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string query_one(const std::string& sql) {
+  pqxx::connection c{g_server->dsn()};
+  pqxx::nontransaction tx{c};
+  const pqxx::row r = tx.exec1(sql);
+  return r[0].is_null() ? "" : r[0].as<std::string>();
+}
+
+// An ordered checksum of every row and the table's structure.
+std::string fingerprint(const std::string& table) {
+  return query_one(fmt::format("SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM {} t", table)) + "/" +
+         query_one(fmt::format("SELECT pg_relation_filenode('{}')::text", table)) + "/" +
+         query_one(fmt::format("SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' "
+                               "ORDER BY attnum) FROM pg_attribute WHERE attrelid = '{}'::regclass AND attnum > 0",
+                               table)) +
+         "/" + query_one(fmt::format("SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY 1) FROM pg_index "
+                                     "WHERE indrelid = '{}'::regclass",
+                                     table));
+}
+
+int scratch_schemas() {
+  return std::stoi(query_one("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'migsim_scratch_%'"));
+}
+
+TEST(Estimate, RewriteOn200kRowsLeavesTheSourceUntouchedAndNoScratchSchema) {
+  const std::string before = fingerprint("orders");
+  const std::string migration = write_file("bigint.sql", datasets::file("orders/migrations/quantity_to_bigint.sql"));
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--format", "json",
+                           "--repeats", "2", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(scratch_schemas(), 0);
+
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("table").at("name"), "orders");
+  EXPECT_NEAR(j.at("table").at("rows").get<double>(), kRows, kRows * 0.02);
+  EXPECT_EQ(j.at("sampling").at("slice_rows").size(), 3u);
+  ASSERT_EQ(j.at("samples").size(), 6u);  // 3 slices x 2 repeats
+  for (const auto& s : j.at("samples")) {
+    const auto& st = s.at("statements")[0];
+    EXPECT_TRUE(st.at("rewrite").get<bool>()) << s.dump();
+    EXPECT_GT(st.at("wal_bytes").get<long long>(), 0);
+    bool access_exclusive = false;
+    for (const auto& l : st.at("locks")) access_exclusive = access_exclusive || l.at("mode") == "AccessExclusiveLock";
+    EXPECT_TRUE(access_exclusive) << st.dump();
+  }
+  const auto& est = j.at("statements")[0];
+  EXPECT_EQ(est.at("effect"), "rewrite");
+  const double predicted = est.at("predicted_seconds").get<double>();
+  EXPECT_GT(predicted, 0);
+  EXPECT_LE(est.at("interval")[0].get<double>(), predicted);
+  EXPECT_GE(est.at("interval")[1].get<double>(), predicted);
+  EXPECT_EQ(j.at("verdict"), "ok");
+}
+
+TEST(Estimate, CatalogOnlyChangeIsPredictedConstant) {
+  const std::string before = fingerprint("orders");
+  const std::string migration = write_file("add_column.sql", "ALTER TABLE orders ADD COLUMN flag boolean;\n");
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--format", "json",
+                           "--repeats", "1", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("statements")[0].at("model"), "constant");
+  EXPECT_LT(j.at("statements")[0].at("predicted_seconds").get<double>(), 0.5);
+  EXPECT_FALSE(j.at("samples")[0].at("statements")[0].at("rewrite").get<bool>());
+  EXPECT_EQ(fingerprint("orders"), before);
+}
+
+TEST(Estimate, SmallTableIsCopiedWholeAndSequencesStayUntouched) {
+  const std::string seq_before = query_one("SELECT last_value FROM tickets_id_seq");
+  const std::string before = fingerprint("tickets");
+  const std::string migration =
+      write_file("tickets.sql", "INSERT INTO tickets (title) SELECT 'new' FROM generate_series(1, 100);\n"
+                                "ALTER TABLE tickets ALTER COLUMN title TYPE varchar(200);\n");
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--format", "json",
+                           "--repeats", "1", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(query_one("SELECT last_value FROM tickets_id_seq"), seq_before);
+  EXPECT_EQ(fingerprint("tickets"), before);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("samples")[0].at("statements")[0].at("rows_affected"), 100);
+}
+
+TEST(Estimate, ExitCodesAndMessages) {
+  const std::string bad = write_file("bad.sql", "ALTER TABLE orders\n  ADD COLUMN x int DEFALT 0;\n");
+  CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", bad});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(bad + ":2:20: syntax error at or near \"DEFALT\""), std::string::npos) << r.err;
+
+  const std::string missing = write_file("missing.sql", "ALTER TABLE no_such_table ADD COLUMN x int;\n");
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", missing});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("table no_such_table does not exist"), std::string::npos) << r.err;
+
+  const std::string ok = write_file("ok.sql", "ALTER TABLE orders ADD COLUMN y int;\n");
+  r = run({"estimate", "--dsn", "host=127.0.0.1 port=1 user=postgres connect_timeout=5", "--migration", ok});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("cannot connect to PostgreSQL"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
+
+  r = run({"estimate", "--dsn", g_server->dsn()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--migration FILE is required"), std::string::npos) << r.err;
+
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", ok, "--warn", "0", "--critical", "0",
+           "--fail-on", "warning", "--quiet", "--repeats", "1"});
+  EXPECT_EQ(r.code, 1) << r.err;  // gate failed
+  EXPECT_NE(r.out.find("verdict   critical"), std::string::npos) << r.out;
+}
+
+TEST(Safety, AWriteOutsideTheCopyIsRolledBackAndReported) {
+  const std::string audit_before = query_one("SELECT count(*) FROM audit");
+  const std::string before = fingerprint("orders");
+  const std::string migration = write_file("sneaky.sql", "UPDATE orders SET note = public.audit_write();\n");
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--quiet"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("sneaky.sql:1:1: the statement took RowExclusiveLock on public.audit"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(query_one("SELECT count(*) FROM audit"), audit_before);
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
+TEST(Safety, ReferencesToOtherTablesAreRefusedBeforeAnythingRuns) {
+  const std::string migration = write_file("two.sql", "UPDATE orders o SET note = a.note FROM audit a WHERE a.id = o.id;\n");
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--table", "orders"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("references table audit"), std::string::npos) << r.err;
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
+TEST(Safety, LeftoversOfCrashedRunsAreRemoved) {
+  {
+    pqxx::connection c{g_server->dsn()};
+    pqxx::nontransaction tx{c};
+    tx.exec("CREATE SCHEMA migsim_scratch_999999_1; CREATE TABLE migsim_scratch_999999_1.orders (a int)");
+  }
+  ASSERT_EQ(scratch_schemas(), 1);
+  const std::string migration = write_file("leftover.sql", "ALTER TABLE orders ADD COLUMN z int;\n");
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--quiet", "--repeats", "1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
+}  // namespace
+}  // namespace migsim
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new migsim::ServerEnvironment());
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,68 @@
+// sampler/ parts that need no server: the slice ladder and the safety check.
+#include <gtest/gtest.h>
+
+#include "app/estimate_pipeline.h"
+#include "sampler/errors.h"
+#include "sampler/sampler.h"
+
+namespace migsim::sampler {
+namespace {
+
+const migration::RelationRef kOrders{"public", "orders", -1, -1};
+
+TEST(SliceLadder, ThreeRungsAFactorOfThreeApart) {
+  EXPECT_EQ(slice_ladder(1e6, 200000), (std::vector<long long>{11111, 33333, 100000}));
+  EXPECT_EQ(slice_ladder(1e9, 200000), (std::vector<long long>{22222, 66666, 200000}));
+  EXPECT_EQ(slice_ladder(20000, 200000), (std::vector<long long>{555, 1666, 5000}));
+  EXPECT_EQ(slice_ladder(3000, 200000), (std::vector<long long>{333, 1000, 3000}));
+  EXPECT_EQ(slice_ladder(999, 200000), (std::vector<long long>{999}));
+  EXPECT_EQ(slice_ladder(0, 200000), (std::vector<long long>{0}));
+}
+
+void expect_refused(const std::string& sql, const std::string& fragment) {
+  const migration::Migration m = migration::parse_migration(sql, "m.sql");
+  try {
+    check_runnable(m, kOrders);
+    FAIL() << "not refused: " << sql;
+  } catch (const UnsafeMigration& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(CheckRunnable, RefusesWhatCouldReachOutsideTheCopy) {
+  expect_refused("UPDATE orders SET a = c.a FROM customers c WHERE c.id = orders.cid", "references table customers");
+  expect_refused("DO $$ BEGIN PERFORM 1; END $$", "not run against the scratch copy");
+  expect_refused("SET search_path = public", "setting 'search_path'");
+  expect_refused("SET ROLE admin", "setting 'role'");
+  expect_refused("DROP INDEX public.orders_status_idx", "schema-qualified name public.orders_status_idx");
+  expect_refused("VACUUM", "whole database");
+  expect_refused("\n\nGRANT SELECT ON orders TO app", "m.sql:3:1:");
+}
+
+TEST(CheckRunnable, AcceptsMigrationsOfTheTargetTable) {
+  const migration::Migration m = migration::parse_migration(
+      "SET lock_timeout = '2s';\n"
+      "BEGIN;\n"
+      "ALTER TABLE public.orders ADD COLUMN x int;\n"
+      "UPDATE orders SET x = 1 WHERE id < 100;\n"
+      "COMMIT;\n"
+      "CREATE INDEX CONCURRENTLY orders_x_idx ON orders (x);\n"
+      "DROP INDEX orders_x_idx;\n",
+      "m.sql");
+  EXPECT_NO_THROW(check_runnable(m, kOrders));
+}
+
+TEST(TargetTable, InferredOrNamedOrRefused) {
+  const auto one = migration::parse_migration("ALTER TABLE app.orders ADD COLUMN x int", "m.sql");
+  EXPECT_EQ(app::target_table(one, "").name, "orders");
+  EXPECT_EQ(app::target_table(one, "app.orders").schema, "app");
+  EXPECT_THROW(app::target_table(one, "customers"), InputError);
+  const auto none = migration::parse_migration("SET lock_timeout = '1s'", "m.sql");
+  EXPECT_THROW(app::target_table(none, ""), InputError);
+  const auto two = migration::parse_migration("ALTER TABLE a ADD COLUMN x int; ALTER TABLE b ADD COLUMN y int;", "m");
+  EXPECT_THROW(app::target_table(two, ""), InputError);
+  EXPECT_EQ(app::target_table(two, "b").name, "b");
+}
+
+}  // namespace
+}  // namespace migsim::sampler
