@@ -32,7 +32,7 @@ BENCHMARK(BM_FitLinear)->Arg(3)->Arg(6)->Arg(12);
 void BM_Forecast(benchmark::State& state) {
   const auto pts = points(static_cast<int>(state.range(0)), 3);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(migsim::estimators::forecast(pts, 1e8, migsim::estimators::Scaling::grows));
+    benchmark::DoNotOptimize(migsim::estimators::forecast(pts, 1e12, migsim::estimators::Scaling::grows));
   }
 }
 BENCHMARK(BM_Forecast)->Arg(3)->Arg(6)->Arg(12);

@@ -178,6 +178,25 @@ TEST(Estimate, ExitCodesAndMessages) {
   EXPECT_NE(r.out.find("verdict   critical"), std::string::npos) << r.out;
 }
 
+TEST(Estimate, ConnectsWithAUriOrThePgEnvironmentLikePsql) {
+  const std::string migration = write_file("env.sql", "ALTER TABLE orders ADD COLUMN e int;\n");
+  const std::string uri = fmt::format("postgresql://postgres@127.0.0.1:{}/postgres", g_server->port());
+  CliResult r = run({"estimate", "--dsn", uri, "--migration", migration, "--quiet", "--repeats", "1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+
+  setenv("PGHOST", g_server->directory().c_str(), 1);
+  setenv("PGPORT", std::to_string(g_server->port()).c_str(), 1);
+  setenv("PGUSER", "postgres", 1);
+  setenv("PGDATABASE", "postgres", 1);
+  r = run({"estimate", "--migration", migration, "--quiet", "--repeats", "1"});
+  unsetenv("PGHOST");
+  unsetenv("PGPORT");
+  unsetenv("PGUSER");
+  unsetenv("PGDATABASE");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("on public.orders"), std::string::npos) << r.out;
+}
+
 TEST(Safety, AWriteOutsideTheCopyIsRolledBackAndReported) {
   const std::string audit_before = query_one("SELECT count(*) FROM audit");
   const std::string before = fingerprint("orders");
