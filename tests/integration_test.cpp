@@ -168,6 +168,15 @@ TEST(Estimate, ExitCodesAndMessages) {
   EXPECT_NE(r.err.find("cannot connect to PostgreSQL"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
 
+  const std::string fails = write_file("fails.sql", "SET lock_timeout = '1s';\nALTER TABLE orders ALTER COLUMN note TYPE int;\n");
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", fails, "--quiet"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find(fails + ":2:1: the statement failed on the scratch copy of public.orders: ERROR:  column "
+                               "\"note\" cannot be cast automatically to type integer"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(scratch_schemas(), 0);
+
   r = run({"estimate", "--dsn", g_server->dsn()});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--migration FILE is required"), std::string::npos) << r.err;
