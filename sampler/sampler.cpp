@@ -214,17 +214,22 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   std::string lsn_before;
   long long filenode_before = 0;
   long long filenode_after = 0;
+  auto filenode = [&oid](pqxx::transaction_base& tx) {
+    return tx.exec_params1("SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint", oid)[0].as<long long>();
+  };
+  // Runs the statement in `tx` and notes what is visible before and after it.
+  auto execute = [&](pqxx::transaction_base& tx) {
+    filenode_before = filenode(tx);
+    lsn_before = tx.exec1("SELECT pg_current_wal_insert_lsn()::text")[0].as<std::string>();
+    const auto t0 = Clock::now();
+    run.rows_affected = tx.exec(sql).affected_rows();
+    return t0;
+  };
   try {
     if (st.in_transaction_block_allowed) {
       pqxx::work tx(ctx.work.raw());
-      const pqxx::row b = tx.exec_params1(
-          "SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint, pg_current_wal_insert_lsn()::text", oid);
-      filenode_before = b[0].as<long long>();
-      lsn_before = b[1].as<std::string>();
-      const auto t0 = Clock::now();
-      const pqxx::result r = tx.exec(sql);
+      const auto t0 = execute(tx);
       const auto t1 = Clock::now();
-      run.rows_affected = r.affected_rows();
       run.locks_observed = true;
       for (const pqxx::row& l : tx.exec_params("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND "
                                                "locktype = 'relation' AND relation = $1::oid AND granted",
@@ -241,23 +246,15 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
             ctx.migration.source_name, st.line, st.column, outside[0][1].as<std::string>(),
             outside[0][0].as<std::string>()));
       }
-      filenode_after = tx.exec_params1("SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint", oid)[0]
-                           .as<long long>();
+      filenode_after = filenode(tx);
       const auto t2 = Clock::now();
       tx.commit();
       run.seconds = seconds_between(t0, t1) + seconds_between(t2, Clock::now());
     } else {
       pqxx::nontransaction tx(ctx.work.raw());
-      const pqxx::row b = tx.exec_params1(
-          "SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint, pg_current_wal_insert_lsn()::text", oid);
-      filenode_before = b[0].as<long long>();
-      lsn_before = b[1].as<std::string>();
-      const auto t0 = Clock::now();
-      const pqxx::result r = tx.exec(sql);
+      const auto t0 = execute(tx);
       run.seconds = seconds_between(t0, Clock::now());
-      run.rows_affected = r.affected_rows();
-      filenode_after = tx.exec_params1("SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint", oid)[0]
-                           .as<long long>();
+      filenode_after = filenode(tx);
     }
     pqxx::nontransaction tx(ctx.work.raw());
     run.wal_bytes = tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint",
