@@ -36,6 +36,7 @@ Effect combine(Effect a, Effect b) { return effect_rank(a) >= effect_rank(b) ? a
 
 const json& field(const json& node, const char* key) {
   static const json kNull;
+  if (!node.is_object()) return kNull;
   auto it = node.find(key);
   return it == node.end() ? kNull : *it;
 }
@@ -54,27 +55,27 @@ bool flag(const json& node, const char* key) { return get<bool>(node, key, false
 // Last element of a qualified name list such as typeName.names or funcname.
 std::string last_name(const json& names) {
   if (!names.is_array() || names.empty()) return "";
-  const json& s = field(names.back(), "String");
-  return s.is_object() ? str(s, "sval") : "";
+  return str(field(names.back(), "String"), "sval");
 }
 
-bool contains_key(const json& node, std::string_view key) {
-  if (node.is_object()) {
-    for (const auto& [k, v] : node.items()) {
-      if (k == key || contains_key(v, key)) return true;
-    }
-  } else if (node.is_array()) {
-    for (const auto& v : node) {
-      if (contains_key(v, key)) return true;
-    }
-  }
-  return false;
-}
+// Functions that make a column default volatile (PG 15 pg_proc.provolatile = 'v').
+constexpr std::array<std::string_view, 11> kVolatileFunctions = {
+    "random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
+    "uuid_generate_v4", "nextval", "setseed", "txid_current", "pg_current_xact_id"};
 
-// Functions whose presence makes a column default volatile (PG 15 pg_proc).
-constexpr std::array<std::string_view, 9> kVolatileFunctions = {
-    "random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v1",
-    "uuid_generate_v1mc", "uuid_generate_v4", "nextval", "setseed"};
+// Well-known built-in functions that are immutable or stable, so a default
+// using only these is evaluated once ("fast default", catalog only).
+constexpr std::array<std::string_view, 32> kNonVolatileFunctions = {
+    "now", "statement_timestamp", "transaction_timestamp", "current_setting", "lower", "upper", "length",
+    "concat", "concat_ws", "md5", "substr", "substring", "replace", "trim", "btrim", "abs", "round", "floor",
+    "ceil", "greatest", "least", "to_jsonb", "to_json", "jsonb_build_object", "json_build_object",
+    "jsonb_build_array", "json_build_array", "make_date", "make_timestamptz", "date_trunc", "to_timestamp",
+    "array_fill"};
+
+template <size_t N>
+bool in(const std::array<std::string_view, N>& list, const std::string& name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
 
 // Names of the functions called anywhere in `node`.
 void called_functions(const json& node, std::vector<std::string>& out) {
@@ -86,39 +87,59 @@ void called_functions(const json& node, std::vector<std::string>& out) {
   }
 }
 
+// The column name of a ColumnRef node, or "".
+std::string column_ref_name(const json& node) {
+  const json& fields = field(field(node, "ColumnRef"), "fields");
+  return last_name(fields);
+}
+
 struct Verdict {
   LockMode mode = LockMode::AccessExclusive;
-  Effect effect = Effect::catalog;
-  std::string depends_on;
-  std::string kind;
+  Action action;
 };
 
-// Volatility of a default expression: a rewrite when volatile, nothing when
-// the expression calls no function outside pg_catalog's well-known stable set.
-Verdict default_expression(const json& expr) {
-  std::vector<std::string> functions;
-  called_functions(expr, functions);
+Verdict catalog(std::string kind, LockMode mode = LockMode::AccessExclusive) {
   Verdict v;
-  for (const std::string& f : functions) {
-    if (std::find(kVolatileFunctions.begin(), kVolatileFunctions.end(), f) != kVolatileFunctions.end()) {
-      v.effect = Effect::rewrite;
-      v.depends_on.clear();
-      return v;
-    }
-    v.effect = Effect::unknown;
-    v.depends_on = fmt::format("volatility of {}() (volatile rewrites the table, otherwise catalog only)", f);
-  }
+  v.mode = mode;
+  v.action.kind = std::move(kind);
+  v.action.effect = Effect::catalog;
   return v;
 }
 
+// A default expression: rewrite when it calls a volatile function, catalog
+// only when every function it calls is known to be non-volatile, otherwise
+// it depends on the catalog.
+void default_expression(const json& expr, Action& a) {
+  std::vector<std::string> functions;
+  called_functions(expr, functions);
+  for (const std::string& f : functions) {
+    if (in(kVolatileFunctions, f)) {
+      a.effect = Effect::rewrite;
+      a.detail = fmt::format("volatile default {}()", f);
+      a.depends_on.clear();
+      return;
+    }
+  }
+  for (const std::string& f : functions) {
+    if (!in(kNonVolatileFunctions, f)) {
+      a.effect = combine(a.effect, Effect::unknown);
+      a.depends_on = fmt::format("the volatility of {}() (volatile rewrites the table, otherwise catalog only)", f);
+      return;
+    }
+  }
+  a.detail = "non-volatile default";
+}
+
 Verdict add_column(const json& cmd) {
-  Verdict v;
-  v.kind = "ADD COLUMN";
+  Verdict v = catalog("ADD COLUMN");
+  Action& a = v.action;
   const json& def = field(field(cmd, "def"), "ColumnDef");
+  a.column = str(def, "colname");
   const std::string type = last_name(field(field(def, "typeName"), "names"));
   if (type == "serial" || type == "bigserial" || type == "smallserial" || type == "serial4" ||
       type == "serial8" || type == "serial2") {
-    v.effect = Effect::rewrite;  // nextval() default
+    a.effect = Effect::rewrite;
+    a.detail = fmt::format("{} (a nextval() default)", type);
     return v;
   }
   bool has_default = false;
@@ -128,67 +149,86 @@ Verdict add_column(const json& cmd) {
     const std::string contype = str(con, "contype");
     if (contype == "CONSTR_DEFAULT") {
       has_default = true;
-      Verdict d = default_expression(field(con, "raw_expr"));
-      v.effect = combine(v.effect, d.effect);
-      if (!d.depends_on.empty()) v.depends_on = d.depends_on;
-    } else if (contype == "CONSTR_IDENTITY" || contype == "CONSTR_GENERATED") {
-      v.effect = Effect::rewrite;
+      default_expression(field(con, "raw_expr"), a);
+    } else if (contype == "CONSTR_IDENTITY") {
+      a.effect = Effect::rewrite;
+      a.detail = "identity column";
+    } else if (contype == "CONSTR_GENERATED") {
+      a.effect = Effect::rewrite;
+      a.detail = "stored generated column";
     } else if (contype == "CONSTR_NOTNULL") {
       not_null = true;
     } else if (contype == "CONSTR_CHECK") {
-      v.effect = combine(v.effect, Effect::scan);
+      a.effect = combine(a.effect, Effect::scan);
     } else if (contype == "CONSTR_UNIQUE" || contype == "CONSTR_PRIMARY") {
-      v.effect = combine(v.effect, Effect::index_build);
+      a.effect = combine(a.effect, Effect::index_build);
     } else if (contype == "CONSTR_FOREIGN") {
-      v.effect = combine(v.effect, Effect::scan);
+      v.mode = LockMode::AccessExclusive;
+      a.effect = combine(a.effect, Effect::scan);
     }
   }
-  if (not_null && !has_default) v.effect = combine(v.effect, Effect::scan);  // verify_new_notnull
+  if (not_null && !has_default) {
+    a.effect = combine(a.effect, Effect::scan);  // verify_new_notnull: fails if the table has rows
+    a.detail = "NOT NULL without a default";
+  }
   return v;
 }
 
 Verdict alter_column_type(const json& cmd) {
-  Verdict v;
-  v.kind = "ALTER COLUMN TYPE";
+  Verdict v = catalog("ALTER COLUMN TYPE");
+  Action& a = v.action;
+  a.column = str(cmd, "name");
   const json& def = field(field(cmd, "def"), "ColumnDef");
-  const json& type_name = field(def, "typeName");
-  const std::string type = last_name(field(type_name, "names"));
+  const std::string type = last_name(field(field(def, "typeName"), "names"));
+  a.detail = "to " + type;
   if (def.contains("raw_default")) {
-    v.effect = Effect::rewrite;  // USING expression: assume it changes values
-  } else if (type == "text" || type == "varchar" || type == "numeric") {
-    v.effect = Effect::unknown;
-    v.depends_on = "the column's current type (binary-coercible changes such as varchar(n) to text or "
-                   "to a wider varchar are catalog only; others rewrite the table)";
+    a.effect = Effect::rewrite;
+    a.detail += " USING an expression";
+  } else if (type == "text" || type == "varchar" || type == "numeric" || type == "bpchar" || type == "varbit" ||
+             type == "bit") {
+    a.effect = Effect::unknown;
+    a.depends_on = "the column's current type (varchar(n) to text or to a wider varchar, and widening numeric, are "
+                   "catalog only; other changes rewrite the table)";
   } else if (type == "timestamptz" || type == "timestamp") {
-    v.effect = Effect::unknown;
-    v.depends_on = "the column's current type and the session TimeZone (timestamp <-> timestamptz "
-                   "rewrites unless TimeZone is UTC)";
+    a.effect = Effect::unknown;
+    a.depends_on = "the column's current type and the session TimeZone (timestamp <-> timestamptz rewrites unless "
+                   "TimeZone is UTC)";
   } else {
-    v.effect = Effect::rewrite;
+    a.effect = Effect::rewrite;
   }
   return v;
 }
 
 Verdict add_constraint(const json& cmd) {
-  Verdict v;
+  Verdict v = catalog("ADD CONSTRAINT");
+  Action& a = v.action;
   const json& con = field(field(cmd, "def"), "Constraint");
   const std::string contype = str(con, "contype");
   const bool not_valid = flag(con, "skip_validation");
+  a.constraint = str(con, "conname");
   if (contype == "CONSTR_CHECK") {
-    v.kind = not_valid ? "ADD CHECK NOT VALID" : "ADD CHECK";
-    v.effect = not_valid ? Effect::catalog : Effect::scan;
+    a.kind = not_valid ? "ADD CHECK NOT VALID" : "ADD CHECK";
+    a.effect = not_valid ? Effect::catalog : Effect::scan;
+    const json& expr = field(con, "raw_expr");
+    const json& test = field(expr, "NullTest");
+    if (str(test, "nulltesttype") == "IS_NOT_NULL") a.not_null_column = column_ref_name(field(test, "arg"));
   } else if (contype == "CONSTR_FOREIGN") {
-    v.kind = not_valid ? "ADD FOREIGN KEY NOT VALID" : "ADD FOREIGN KEY";
+    a.kind = not_valid ? "ADD FOREIGN KEY NOT VALID" : "ADD FOREIGN KEY";
     v.mode = LockMode::ShareRowExclusive;
-    v.effect = not_valid ? Effect::catalog : Effect::scan;
+    a.effect = not_valid ? Effect::catalog : Effect::scan;
   } else if (contype == "CONSTR_PRIMARY" || contype == "CONSTR_UNIQUE") {
     const bool using_index = con.contains("indexname");
-    v.kind = std::string(contype == "CONSTR_PRIMARY" ? "ADD PRIMARY KEY" : "ADD UNIQUE") +
+    a.kind = std::string(contype == "CONSTR_PRIMARY" ? "ADD PRIMARY KEY" : "ADD UNIQUE") +
              (using_index ? " USING INDEX" : "");
-    v.effect = using_index ? Effect::catalog : Effect::index_build;
+    a.effect = using_index ? Effect::catalog : Effect::index_build;
+    if (using_index && contype == "CONSTR_PRIMARY") {
+      a.depends_on = "whether the key columns are already NOT NULL (otherwise a scan checks them)";
+    }
+  } else if (contype == "CONSTR_EXCLUSION") {
+    a.kind = "ADD EXCLUDE";
+    a.effect = Effect::index_build;
   } else {
-    v.kind = "ADD CONSTRAINT";
-    v.effect = Effect::unknown;
+    a.effect = Effect::unknown;
   }
   return v;
 }
@@ -196,39 +236,48 @@ Verdict add_constraint(const json& cmd) {
 // Relation options that need only ShareUpdateExclusiveLock (reloptions.c).
 bool light_reloption(const std::string& name) {
   return name == "fillfactor" || name == "parallel_workers" || name.rfind("autovacuum_", 0) == 0 ||
-         name.rfind("toast.", 0) == 0 || name == "toast_tuple_target" || name == "user_catalog_table";
+         name.rfind("toast.", 0) == 0 || name == "toast_tuple_target" || name == "user_catalog_table" ||
+         name == "vacuum_index_cleanup" || name == "vacuum_truncate" || name == "log_autovacuum_min_duration";
+}
+
+std::string after_prefix(const std::string& s, std::string_view prefix) {
+  return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;
 }
 
 Verdict alter_table_cmd(const json& cmd) {
   const std::string subtype = str(cmd, "subtype");
+  const std::string column = str(cmd, "name");
   Verdict v;
   if (subtype == "AT_AddColumn") return add_column(cmd);
   if (subtype == "AT_AlterColumnType") return alter_column_type(cmd);
   if (subtype == "AT_AddConstraint") return add_constraint(cmd);
   if (subtype == "AT_SetNotNull") {
-    v.kind = "ALTER COLUMN SET NOT NULL";
-    v.effect = Effect::scan;
-    v.depends_on = "a valid CHECK (col IS NOT NULL) on the table (then no scan)";
+    v = catalog("ALTER COLUMN SET NOT NULL");
+    v.action.effect = Effect::scan;
+    v.action.depends_on = "a valid CHECK (col IS NOT NULL) on the table (then no scan)";
   } else if (subtype == "AT_DropNotNull") {
-    v.kind = "ALTER COLUMN DROP NOT NULL";
+    v = catalog("ALTER COLUMN DROP NOT NULL");
   } else if (subtype == "AT_ColumnDefault") {
-    v.kind = cmd.contains("def") ? "ALTER COLUMN SET DEFAULT" : "ALTER COLUMN DROP DEFAULT";
+    v = catalog(cmd.contains("def") ? "ALTER COLUMN SET DEFAULT" : "ALTER COLUMN DROP DEFAULT");
   } else if (subtype == "AT_DropColumn") {
-    v.kind = "DROP COLUMN";
+    v = catalog("DROP COLUMN");
   } else if (subtype == "AT_DropConstraint") {
-    v.kind = "DROP CONSTRAINT";
+    v = catalog("DROP CONSTRAINT");
+    v.action.constraint = column;
   } else if (subtype == "AT_ValidateConstraint") {
-    v.kind = "VALIDATE CONSTRAINT";
-    v.mode = LockMode::ShareUpdateExclusive;
-    v.effect = Effect::scan;
-  } else if (subtype == "AT_SetStatistics" || subtype == "AT_SetOptions" || subtype == "AT_ResetOptions") {
-    v.kind = "ALTER COLUMN SET STATISTICS/OPTIONS";
-    v.mode = LockMode::ShareUpdateExclusive;
+    v = catalog("VALIDATE CONSTRAINT", LockMode::ShareUpdateExclusive);
+    v.action.effect = Effect::scan;
+    v.action.constraint = column;
+  } else if (subtype == "AT_AlterConstraint") {
+    v = catalog("ALTER CONSTRAINT");
+  } else if (subtype == "AT_SetStatistics") {
+    v = catalog("ALTER COLUMN SET STATISTICS", LockMode::ShareUpdateExclusive);
+  } else if (subtype == "AT_SetOptions" || subtype == "AT_ResetOptions") {
+    v = catalog(subtype == "AT_SetOptions" ? "ALTER COLUMN SET (options)" : "ALTER COLUMN RESET (options)",
+                LockMode::ShareUpdateExclusive);
   } else if (subtype == "AT_ClusterOn" || subtype == "AT_DropCluster") {
-    v.kind = subtype == "AT_ClusterOn" ? "CLUSTER ON" : "SET WITHOUT CLUSTER";
-    v.mode = LockMode::ShareUpdateExclusive;
-  } else if (subtype == "AT_SetRelOptions" || subtype == "AT_ResetRelOptions") {
-    v.kind = subtype == "AT_SetRelOptions" ? "SET (storage parameters)" : "RESET (storage parameters)";
+    v = catalog(subtype == "AT_ClusterOn" ? "CLUSTER ON" : "SET WITHOUT CLUSTER", LockMode::ShareUpdateExclusive);
+  } else if (subtype == "AT_SetRelOptions" || subtype == "AT_ResetRelOptions" || subtype == "AT_ReplaceRelOptions") {
     bool light = true;
     for (const json& d : field(cmd, "def")) {
       const json& e = field(d, "DefElem");
@@ -236,41 +285,41 @@ Verdict alter_table_cmd(const json& cmd) {
       if (e.contains("defnamespace")) name = str(e, "defnamespace") + "." + name;
       light = light && light_reloption(name);
     }
-    v.mode = light ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive;
-  } else if (subtype.rfind("AT_EnableTrig", 0) == 0 || subtype.rfind("AT_DisableTrig", 0) == 0 ||
-             subtype.rfind("AT_EnableAlwaysTrig", 0) == 0 || subtype.rfind("AT_EnableReplicaTrig", 0) == 0) {
-    v.kind = "ENABLE/DISABLE TRIGGER";
-    v.mode = LockMode::ShareRowExclusive;
-  } else if (subtype == "AT_SetLogged" || subtype == "AT_SetUnLogged" || subtype == "AT_SetAccessMethod" ||
-             subtype == "AT_SetTableSpace") {
-    v.kind = subtype == "AT_SetLogged" ? "SET LOGGED"
-             : subtype == "AT_SetUnLogged" ? "SET UNLOGGED"
-             : subtype == "AT_SetAccessMethod" ? "SET ACCESS METHOD"
-                                               : "SET TABLESPACE";
-    v.effect = Effect::rewrite;
+    v = catalog(subtype == "AT_SetRelOptions" ? "SET (storage parameters)" : "RESET (storage parameters)",
+                light ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive);
+  } else if (subtype.find("Trig") != std::string::npos) {
+    v = catalog(subtype.rfind("AT_Disable", 0) == 0 ? "DISABLE TRIGGER" : "ENABLE TRIGGER",
+                LockMode::ShareRowExclusive);
+  } else if (subtype == "AT_SetLogged" || subtype == "AT_SetUnLogged" || subtype == "AT_SetAccessMethod") {
+    v = catalog(subtype == "AT_SetLogged" ? "SET LOGGED" : subtype == "AT_SetUnLogged" ? "SET UNLOGGED" : "SET ACCESS METHOD");
+    v.action.effect = Effect::rewrite;
+  } else if (subtype == "AT_SetTableSpace") {
+    v = catalog("SET TABLESPACE");
+    v.action.effect = Effect::rewrite;
+    v.action.detail = "block copy into the new tablespace";
   } else if (subtype == "AT_AttachPartition") {
-    v.kind = "ATTACH PARTITION";
-    v.mode = LockMode::ShareUpdateExclusive;
-    v.effect = Effect::scan;
-    v.depends_on = "a valid CHECK on the partition implying its bound (then no scan)";
+    v = catalog("ATTACH PARTITION", LockMode::ShareUpdateExclusive);
+    v.action.effect = Effect::scan;
+    v.action.depends_on = "a valid CHECK on the partition implying its bound (then no scan)";
   } else if (subtype == "AT_DetachPartition") {
-    v.kind = "DETACH PARTITION";
-    const json& pc = field(field(cmd, "def"), "PartitionCmd");
-    if (flag(pc, "concurrent")) {
-      v.kind += " CONCURRENTLY";
-      v.mode = LockMode::ShareUpdateExclusive;
-    }
+    const bool concurrent = flag(field(field(cmd, "def"), "PartitionCmd"), "concurrent");
+    v = catalog(concurrent ? "DETACH PARTITION CONCURRENTLY" : "DETACH PARTITION",
+                concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive);
+  } else if (subtype == "AT_DetachPartitionFinalize") {
+    v = catalog("DETACH PARTITION FINALIZE", LockMode::ShareUpdateExclusive);
   } else if (subtype == "AT_SetStorage" || subtype == "AT_SetCompression" || subtype == "AT_DropExpression" ||
              subtype == "AT_AddIdentity" || subtype == "AT_SetIdentity" || subtype == "AT_DropIdentity" ||
              subtype == "AT_ReplicaIdentity" || subtype == "AT_ChangeOwner" || subtype == "AT_AddInherit" ||
-             subtype == "AT_DropInherit" || subtype.find("RowSecurity") != std::string::npos ||
+             subtype == "AT_DropInherit" || subtype == "AT_AddOf" || subtype == "AT_DropOf" ||
+             subtype == "AT_GenericOptions" || subtype.find("RowSecurity") != std::string::npos ||
              subtype.find("Rule") != std::string::npos) {
-    v.kind = subtype.substr(3);
+    v = catalog(after_prefix(subtype, "AT_"));
   } else {
-    v.kind = subtype.size() > 3 ? subtype.substr(3) : subtype;
-    v.effect = Effect::unknown;
-    v.depends_on = "subcommand not classified yet: measured, lock assumed AccessExclusiveLock";
+    v = catalog(after_prefix(subtype, "AT_"));
+    v.action.effect = Effect::unknown;
+    v.action.depends_on = "subcommand not classified yet: lock assumed AccessExclusiveLock";
   }
+  if (v.action.column.empty()) v.action.column = column;
   return v;
 }
 
@@ -281,27 +330,37 @@ struct Result {
   LockMode target_mode = LockMode::AccessExclusive;
   int target_location = -1;  // RangeVar location of the statement's own table
   std::vector<std::pair<int, LockMode>> other_modes;  // other RangeVars by location
-  Effect effect = Effect::catalog;
-  std::string depends_on;
+  std::vector<Action> actions;
+  std::string dml_rows;
   bool in_transaction_block_allowed = true;
   bool takes_locks = true;
 };
 
 int location_of(const json& range_var) { return get<int>(range_var, "location", -1); }
 
+Result single(std::string kind, Effect effect, LockMode mode, int target) {
+  Result r;
+  r.kind = kind;
+  r.target_mode = mode;
+  r.target_location = target;
+  Action a;
+  a.kind = std::move(kind);
+  a.effect = effect;
+  r.actions.push_back(a);
+  return r;
+}
+
 Result classify_alter_table(const json& s) {
   Result r;
   r.target_location = location_of(field(s, "relation"));
   r.target_mode = LockMode::ShareUpdateExclusive;  // AlterTableGetLockLevel starts here
-  r.effect = Effect::none;
   std::vector<std::string> kinds;
   for (const json& c : field(s, "cmds")) {
     const json& cmd = field(c, "AlterTableCmd");
-    Verdict v = alter_table_cmd(cmd);
+    const Verdict v = alter_table_cmd(cmd);
     r.target_mode = sim::stronger(r.target_mode, v.mode);
-    r.effect = combine(r.effect, v.effect);
-    if (!v.depends_on.empty()) r.depends_on = r.depends_on.empty() ? v.depends_on : r.depends_on + "; " + v.depends_on;
-    if (std::find(kinds.begin(), kinds.end(), v.kind) == kinds.end()) kinds.push_back(v.kind);
+    r.actions.push_back(v.action);
+    if (std::find(kinds.begin(), kinds.end(), v.action.kind) == kinds.end()) kinds.push_back(v.action.kind);
     // A foreign key also locks the referenced table (SRX on both).
     const json& con = field(field(cmd, "def"), "Constraint");
     if (str(con, "contype") == "CONSTR_FOREIGN") {
@@ -313,108 +372,152 @@ Result classify_alter_table(const json& s) {
         r.other_modes.emplace_back(location_of(field(col_con, "pktable")), LockMode::ShareRowExclusive);
       }
     }
+    // ATTACH/DETACH (also CONCURRENTLY, in its second transaction) end up
+    // holding AccessExclusiveLock on the partition, and on the default
+    // partition, which only the catalog knows.
+    const json& part = field(field(cmd, "def"), "PartitionCmd");
+    if (part.is_object()) r.other_modes.emplace_back(location_of(field(part, "name")), LockMode::AccessExclusive);
   }
-  std::string kind = "ALTER TABLE";
-  for (size_t i = 0; i < kinds.size(); ++i) kind += (i == 0 ? " " : ", ") + kinds[i];
-  r.kind = kind;
+  r.kind = "ALTER TABLE";
+  for (size_t i = 0; i < kinds.size(); ++i) r.kind += (i == 0 ? " " : ", ") + kinds[i];
   return r;
 }
 
 Result classify_node(const std::string& type, const json& s) {
-  Result r;
   if (type == "AlterTableStmt") {
     const std::string objtype = str(s, "objtype");
     if (objtype == "OBJECT_TABLE" || objtype.empty()) return classify_alter_table(s);
-    r.kind = "ALTER " + (objtype.size() > 7 ? objtype.substr(7) : objtype);
-    r.target_location = location_of(field(s, "relation"));
-    r.effect = Effect::unknown;
-    r.depends_on = "not classified yet";
-  } else if (type == "IndexStmt") {
+    Result r = classify_alter_table(s);
+    r.kind = "ALTER " + after_prefix(objtype, "OBJECT_") + r.kind.substr(std::string("ALTER TABLE").size());
+    return r;
+  }
+  if (type == "IndexStmt") {
     const bool concurrent = flag(s, "concurrent");
-    r.kind = std::string(flag(s, "unique") ? "CREATE UNIQUE INDEX" : "CREATE INDEX") +
-             (concurrent ? " CONCURRENTLY" : "");
-    r.target_location = location_of(field(s, "relation"));
-    r.target_mode = concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share;
-    r.effect = Effect::index_build;
+    Result r = single(std::string(flag(s, "unique") ? "CREATE UNIQUE INDEX" : "CREATE INDEX") +
+                          (concurrent ? " CONCURRENTLY" : ""),
+                      Effect::index_build, concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share,
+                      location_of(field(s, "relation")));
     r.in_transaction_block_allowed = !concurrent;
-  } else if (type == "RenameStmt") {
-    const std::string what = str(s, "renameType");
-    r.kind = "RENAME " + (what.size() > 7 ? what.substr(7) : what);
-    r.target_location = location_of(field(s, "relation"));
-    r.target_mode = what == "OBJECT_INDEX" ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive;
-  } else if (type == "UpdateStmt" || type == "DeleteStmt" || type == "InsertStmt" || type == "MergeStmt") {
-    r.kind = type == "UpdateStmt" ? "UPDATE" : type == "DeleteStmt" ? "DELETE" : type == "InsertStmt" ? "INSERT" : "MERGE";
-    r.target_location = location_of(field(s, "relation"));
-    r.target_mode = LockMode::RowExclusive;
-    r.effect = Effect::dml;
-    if (type == "UpdateStmt" || type == "DeleteStmt") r.kind += s.contains("whereClause") ? " (WHERE)" : " (all rows)";
-  } else if (type == "VacuumStmt") {
+    return r;
+  }
+  if (type == "ReindexStmt") {
+    bool concurrent = false;
+    for (const json& p : field(s, "params")) concurrent = concurrent || str(field(p, "DefElem"), "defname") == "concurrently";
+    const std::string what = after_prefix(str(s, "kind"), "REINDEX_OBJECT_");
+    Result r = single("REINDEX " + what + (concurrent ? " CONCURRENTLY" : ""), Effect::index_build,
+                      concurrent ? LockMode::ShareUpdateExclusive : (what == "INDEX" ? LockMode::AccessExclusive : LockMode::Share),
+                      location_of(field(s, "relation")));
+    r.in_transaction_block_allowed = !concurrent;
+    return r;
+  }
+  if (type == "RenameStmt") {
+    const std::string what = after_prefix(str(s, "renameType"), "OBJECT_");
+    const std::string rel_type = after_prefix(str(s, "relationType"), "OBJECT_");
+    std::string kind = "RENAME " + what;
+    if (what == "TABLE" || what == "INDEX" || what == "VIEW" || what == "MATVIEW" || what == "SEQUENCE") kind = "ALTER " + what + " RENAME TO";
+    if (what == "COLUMN") kind = "ALTER TABLE RENAME COLUMN";
+    if (what == "TABCONSTRAINT") kind = "ALTER TABLE RENAME CONSTRAINT";
+    Result r = single(kind, Effect::catalog,
+                      what == "INDEX" ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive,
+                      location_of(field(s, "relation")));
+    r.actions[0].column = str(s, "subname");
+    return r;
+  }
+  if (type == "UpdateStmt" || type == "DeleteStmt" || type == "InsertStmt" || type == "MergeStmt") {
+    const std::string kind = type == "UpdateStmt"   ? "UPDATE"
+                             : type == "DeleteStmt" ? "DELETE"
+                             : type == "InsertStmt" ? "INSERT"
+                                                    : "MERGE";
+    Result r = single(kind, Effect::dml, LockMode::RowExclusive, location_of(field(s, "relation")));
+    if (type == "UpdateStmt" || type == "DeleteStmt") {
+      r.dml_rows = s.contains("whereClause") ? "where" : "all";
+    } else if (type == "InsertStmt") {
+      // VALUES lists are bounded; INSERT ... SELECT can be any size.
+      const json& select = field(field(s, "selectStmt"), "SelectStmt");
+      r.dml_rows = select.contains("valuesLists") ? "where" : "unknown";
+    } else {
+      r.dml_rows = "unknown";
+    }
+    return r;
+  }
+  if (type == "VacuumStmt") {
     bool full = false;
     for (const json& o : field(s, "options")) full = full || str(field(o, "DefElem"), "defname") == "full";
     const bool vacuum = flag(s, "is_vacuumcmd");
-    r.kind = vacuum ? (full ? "VACUUM FULL" : "VACUUM") : "ANALYZE";
-    r.target_mode = full ? LockMode::AccessExclusive : LockMode::ShareUpdateExclusive;
-    r.effect = full ? Effect::rewrite : Effect::scan;
-    r.in_transaction_block_allowed = !vacuum;
+    int target = -1;
     const json& rels = field(s, "rels");
-    if (rels.is_array() && !rels.empty()) {
-      r.target_location = location_of(field(field(rels[0], "VacuumRelation"), "relation"));
-    }
-  } else if (type == "ClusterStmt") {
-    r.kind = "CLUSTER";
-    r.target_location = location_of(field(s, "relation"));
-    r.effect = Effect::rewrite;
-  } else if (type == "TruncateStmt") {
-    r.kind = "TRUNCATE";
-    const json& rels = field(s, "relations");
-    if (rels.is_array() && !rels.empty()) r.target_location = location_of(field(rels[0], "RangeVar"));
-  } else if (type == "LockStmt") {
-    r.kind = "LOCK TABLE";
-    const int mode = get<int>(s, "mode", 8);
-    r.target_mode = static_cast<LockMode>(mode >= 1 && mode <= 8 ? mode : 8);
-    const json& rels = field(s, "relations");
-    if (rels.is_array() && !rels.empty()) r.target_location = location_of(field(rels[0], "RangeVar"));
-    // LOCK TABLE on several tables takes the same mode on each.
-    for (const json& rel : rels) r.other_modes.emplace_back(location_of(field(rel, "RangeVar")), r.target_mode);
-  } else if (type == "CreateTrigStmt") {
-    r.kind = "CREATE TRIGGER";
-    r.target_location = location_of(field(s, "relation"));
-    r.target_mode = LockMode::ShareRowExclusive;
-  } else if (type == "DropStmt") {
-    const std::string what = str(s, "removeType");
-    r.kind = "DROP " + (what.size() > 7 ? what.substr(7) : what);
-    if (flag(s, "concurrent")) {
-      r.kind += " CONCURRENTLY";
-      r.target_mode = LockMode::ShareUpdateExclusive;
-      r.in_transaction_block_allowed = false;
-    }
-  } else if (type == "CreateStmt") {
-    r.kind = "CREATE TABLE";
-    r.target_location = location_of(field(s, "relation"));
-  } else if (type == "RefreshMatViewStmt") {
-    const bool concurrent = flag(s, "concurrent");
-    r.kind = concurrent ? "REFRESH MATERIALIZED VIEW CONCURRENTLY" : "REFRESH MATERIALIZED VIEW";
-    r.target_location = location_of(field(s, "relation"));
-    r.target_mode = concurrent ? LockMode::Exclusive : LockMode::AccessExclusive;
-    r.effect = Effect::rewrite;
-  } else if (type == "SelectStmt") {
-    r.kind = "SELECT";
-    r.target_mode = LockMode::AccessShare;
-    r.effect = Effect::scan;
-  } else if (type == "VariableSetStmt") {
-    r.kind = "SET";
-    r.effect = Effect::none;
-    r.takes_locks = false;
-  } else if (type == "TransactionStmt") {
-    const std::string k = str(s, "kind");
-    r.kind = k.rfind("TRANS_STMT_", 0) == 0 ? k.substr(11) : k;  // TRANS_STMT_BEGIN -> BEGIN
-    r.effect = Effect::none;
-    r.takes_locks = false;
-  } else {
-    r.kind = type;
-    r.effect = Effect::unknown;
-    r.depends_on = "statement type not classified yet";
+    if (rels.is_array() && !rels.empty()) target = location_of(field(field(rels[0], "VacuumRelation"), "relation"));
+    Result r = single(vacuum ? (full ? "VACUUM FULL" : "VACUUM") : "ANALYZE", full ? Effect::rewrite : Effect::scan,
+                      full ? LockMode::AccessExclusive : LockMode::ShareUpdateExclusive, target);
+    for (const json& rel : rels) r.other_modes.emplace_back(location_of(field(field(rel, "VacuumRelation"), "relation")), r.target_mode);
+    r.in_transaction_block_allowed = !vacuum;
+    return r;
   }
+  if (type == "ClusterStmt") return single("CLUSTER", Effect::rewrite, LockMode::AccessExclusive, location_of(field(s, "relation")));
+  if (type == "TruncateStmt") {
+    const json& rels = field(s, "relations");
+    Result r = single("TRUNCATE", Effect::catalog, LockMode::AccessExclusive,
+                      rels.is_array() && !rels.empty() ? location_of(field(rels[0], "RangeVar")) : -1);
+    r.actions[0].detail = "new empty relfilenode: every row is gone";
+    for (const json& rel : rels) r.other_modes.emplace_back(location_of(field(rel, "RangeVar")), LockMode::AccessExclusive);
+    return r;
+  }
+  if (type == "LockStmt") {
+    const int mode = get<int>(s, "mode", 8);
+    const json& rels = field(s, "relations");
+    Result r = single("LOCK TABLE", Effect::catalog, static_cast<LockMode>(mode >= 1 && mode <= 8 ? mode : 8),
+                      rels.is_array() && !rels.empty() ? location_of(field(rels[0], "RangeVar")) : -1);
+    for (const json& rel : rels) r.other_modes.emplace_back(location_of(field(rel, "RangeVar")), r.target_mode);
+    return r;
+  }
+  if (type == "CreateTrigStmt") {
+    return single("CREATE TRIGGER", Effect::catalog, LockMode::ShareRowExclusive, location_of(field(s, "relation")));
+  }
+  if (type == "DropStmt") {
+    const std::string what = after_prefix(str(s, "removeType"), "OBJECT_");
+    const bool concurrent = flag(s, "concurrent");
+    Result r = single("DROP " + what + (concurrent ? " CONCURRENTLY" : ""), Effect::catalog,
+                      concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive, -1);
+    r.in_transaction_block_allowed = !concurrent;
+    if (what == "TABLE") r.actions[0].depends_on = "tables referencing it by foreign key (each is locked AccessExclusiveLock too)";
+    return r;
+  }
+  if (type == "CreateStmt") {
+    Result r = single(s.contains("partbound") ? "CREATE TABLE PARTITION OF" : "CREATE TABLE", Effect::catalog,
+                      LockMode::AccessExclusive, location_of(field(s, "relation")));
+    // The parent: AccessExclusiveLock for PARTITION OF (its partition
+    // descriptor changes), ShareUpdateExclusiveLock for INHERITS (DefineRelation).
+    for (const json& p : field(s, "inhRelations")) {
+      r.other_modes.emplace_back(location_of(field(p, "RangeVar")), s.contains("partbound")
+                                                                         ? LockMode::AccessExclusive
+                                                                         : LockMode::ShareUpdateExclusive);
+    }
+    return r;
+  }
+  if (type == "CreateTableAsStmt") {
+    const json& into = field(field(s, "into"), "IntoClause");
+    Result r = single(str(s, "objtype") == "OBJECT_MATVIEW" ? "CREATE MATERIALIZED VIEW" : "CREATE TABLE AS",
+                      Effect::scan, LockMode::AccessExclusive, location_of(field(into, "rel")));
+    return r;
+  }
+  if (type == "RefreshMatViewStmt") {
+    const bool concurrent = flag(s, "concurrent");
+    return single(concurrent ? "REFRESH MATERIALIZED VIEW CONCURRENTLY" : "REFRESH MATERIALIZED VIEW", Effect::rewrite,
+                  concurrent ? LockMode::Exclusive : LockMode::AccessExclusive, location_of(field(s, "relation")));
+  }
+  if (type == "SelectStmt") return single("SELECT", Effect::scan, LockMode::AccessShare, -1);
+  if (type == "CommentStmt") return single("COMMENT", Effect::catalog, LockMode::ShareUpdateExclusive, -1);
+  if (type == "CreateStatsStmt") return single("CREATE STATISTICS", Effect::catalog, LockMode::ShareUpdateExclusive, -1);
+  if (type == "VariableSetStmt" || type == "TransactionStmt") {
+    std::string kind = "SET";
+    if (type == "TransactionStmt") kind = after_prefix(str(s, "kind"), "TRANS_STMT_");
+    else if (str(s, "kind") == "VAR_RESET" || str(s, "kind") == "VAR_RESET_ALL") kind = "RESET";
+    Result r = single(kind, Effect::none, LockMode::AccessShare, -1);
+    r.takes_locks = false;
+    return r;
+  }
+  Result r = single(type, Effect::unknown, LockMode::AccessExclusive, -1);
+  r.actions[0].depends_on = "statement type not classified yet";
   return r;
 }
 
@@ -440,14 +543,21 @@ std::string dotted_name(const json& node) {
 
 void classify(const json& stmt, Statement& statement) {
   const std::string type = stmt.begin().key();
-  const Result r = classify_node(type, stmt.begin().value());
+  const json& body = stmt.begin().value();
+  const Result r = classify_node(type, body);
   statement.kind = r.kind;
-  statement.effect = r.effect;
-  statement.depends_on = r.depends_on;
+  statement.actions = r.actions;
+  statement.dml_rows = r.dml_rows;
+  statement.effect = Effect::none;
+  for (const Action& a : r.actions) {
+    statement.effect = combine(statement.effect, a.effect);
+    if (!a.depends_on.empty()) {
+      statement.depends_on += (statement.depends_on.empty() ? "" : "; ") + a.depends_on;
+    }
+  }
   statement.in_transaction_block_allowed = r.in_transaction_block_allowed;
   statement.is_transaction_control = type == "TransactionStmt";
   statement.is_session_setting = type == "VariableSetStmt";
-  const json& body = stmt.begin().value();
   if (statement.is_session_setting) {
     std::string name = str(body, "name");
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -462,6 +572,17 @@ void classify(const json& stmt, Statement& statement) {
     if (loc == r.target_location && r.takes_locks) lock.mode = r.target_mode;
     for (const auto& [other, mode] : r.other_modes) {
       if (loc == other) lock.mode = sim::stronger(lock.mode, mode);
+    }
+  }
+  // Objects named without a RangeVar (DROP, COMMENT ON): the lock is on them.
+  if (type == "DropStmt" && r.takes_locks) {
+    for (const std::string& name : statement.object_names) {
+      RelationLock lock;
+      const size_t dot = name.rfind('.');
+      lock.relation.name = dot == std::string::npos ? name : name.substr(dot + 1);
+      lock.relation.schema = dot == std::string::npos ? "" : name.substr(0, dot);
+      lock.mode = r.target_mode;
+      statement.locks.push_back(lock);
     }
   }
 }

@@ -22,6 +22,8 @@ std::vector<RelationRef> altered_tables(const Migration& migration) {
       // AccessShareLock is a read; every other mode is taken by something that
       // changes the table or its schema.
       if (lock.mode == sim::LockMode::AccessShare) continue;
+      // Objects named without a position (DROP) are not tables to estimate.
+      if (lock.relation.name_begin < 0) continue;
       bool seen = false;
       for (const RelationRef& t : tables) {
         seen = seen || (t.schema == lock.relation.schema && t.name == lock.relation.name);

@@ -39,6 +39,18 @@ struct RelationLock {
   sim::LockMode mode = sim::LockMode::AccessExclusive;
 };
 
+// One thing a statement does: an ALTER TABLE subcommand, or the whole
+// statement for everything else. Lint rules read these.
+struct Action {
+  std::string kind;         // e.g. "ADD COLUMN", "ALTER COLUMN TYPE", "CREATE INDEX"
+  Effect effect = Effect::unknown;
+  std::string detail;       // what decided the effect, e.g. "volatile default random()"
+  std::string column;       // the column acted on, if any
+  std::string constraint;   // the constraint named, if any
+  std::string not_null_column;  // for ADD CHECK: the column the check proves NOT NULL, if it is `col IS NOT NULL`
+  std::string depends_on;
+};
+
 struct Statement {
   std::string sql;      // the statement's text, without the trailing ';'
   int begin = 0;        // byte offset of `sql` in the file
@@ -54,6 +66,9 @@ struct Statement {
   bool is_session_setting = false;           // SET, RESET
   std::string setting_name;                  // for SET/RESET: the setting, lower case
   std::vector<std::string> object_names;     // for DROP: the dropped names as written, "schema.name"
+  std::vector<Action> actions;               // at least one for a classified statement
+  std::string dml_rows;                      // for dml: "all", "where" (bounded by WHERE) or "unknown"
+  int prefix_begin = 0;  // byte offset just after the previous statement's ';' (leading comments start here)
 };
 
 struct Migration {

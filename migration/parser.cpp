@@ -83,6 +83,7 @@ Migration parse_migration(std::string text, std::string source_name) {
     const int start = skip_space_and_comments(src, location);
     const int end = length == 0 ? static_cast<int>(src.size()) : location + length;
     st.begin = start;
+    st.prefix_begin = location;
     st.sql = src.substr(start, end > start ? end - start : 0);
     while (!st.sql.empty() && std::isspace(static_cast<unsigned char>(st.sql.back()))) st.sql.pop_back();
     const TextPosition pos = position_of_byte(src, start);

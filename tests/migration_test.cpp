@@ -74,7 +74,10 @@ TEST(Classify, AddColumnDefaultsAndVolatility) {
   EXPECT_EQ(only(parse_migration("ALTER TABLE t ADD COLUMN c int", "m")).effect, Effect::catalog);
   EXPECT_EQ(only(parse_migration("ALTER TABLE t ADD COLUMN c int DEFAULT 0", "m")).effect, Effect::catalog);
   EXPECT_EQ(only(parse_migration("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now()", "m")).effect,
-            Effect::unknown);  // now() is stable, but migsim does not know every function yet: it says so
+            Effect::catalog);  // now() is stable: evaluated once
+  const Statement custom = only(parse_migration("ALTER TABLE t ADD COLUMN c int DEFAULT my_func()", "m"));
+  EXPECT_EQ(custom.effect, Effect::unknown);  // only the catalog knows my_func's volatility: it says so
+  EXPECT_NE(custom.depends_on.find("my_func"), std::string::npos);
   EXPECT_EQ(only(parse_migration("ALTER TABLE t ADD COLUMN c float8 DEFAULT random()", "m")).effect, Effect::rewrite);
   EXPECT_EQ(only(parse_migration("ALTER TABLE t ADD COLUMN c bigserial", "m")).effect, Effect::rewrite);
   EXPECT_EQ(only(parse_migration("ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS IDENTITY", "m")).effect,
@@ -114,7 +117,9 @@ TEST(Classify, IndexesVacuumAndDml) {
 
   const Statement update = only(parse_migration("UPDATE t SET a = b FROM u WHERE t.id = u.id", "m"));
   EXPECT_EQ(update.effect, Effect::dml);
-  EXPECT_EQ(update.kind, "UPDATE (WHERE)");
+  EXPECT_EQ(update.kind, "UPDATE");
+  EXPECT_EQ(update.dml_rows, "where");
+  EXPECT_EQ(only(parse_migration("DELETE FROM t", "m")).dml_rows, "all");
   ASSERT_EQ(update.locks.size(), 2u);
   EXPECT_EQ(update.locks[0].mode, LockMode::RowExclusive);
   EXPECT_EQ(update.locks[1].mode, LockMode::AccessShare);  // only read
