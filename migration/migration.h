@@ -75,6 +75,7 @@ struct Migration {
   std::string source_name;  // file name, or "<stdin>"
   std::string text;         // the whole file
   std::vector<Statement> statements;
+  std::vector<std::string> notes;  // e.g. psql meta-commands that were skipped
 };
 
 // A syntax error, located in the file.
@@ -100,7 +101,10 @@ class InputError : public std::runtime_error {
 };
 
 // Parses and classifies every statement of `text`. Throws ParseError on a
-// syntax error (with the file position of the parser's cursor).
+// syntax error (with the file position of the parser's cursor). psql
+// meta-commands on lines of their own (\set, \echo, \timing ...) are
+// skipped with a note; those that would change what runs (\i, \ir, \c,
+// \if, \gexec, \copy ...) are a ParseError at their position.
 Migration parse_migration(std::string text, std::string source_name);
 
 // Reads `path` ("-" for standard input) and parses it. Throws ParseError, or

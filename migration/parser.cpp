@@ -5,6 +5,7 @@
 #include <pg_query.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -46,6 +47,80 @@ void collect_relations(const json& node, std::string_view text, std::vector<Rela
   }
 }
 
+// psql meta-commands that change what runs: refused rather than skipped.
+bool meta_command_changes_what_runs(std::string_view command) {
+  for (std::string_view c : {"i", "ir", "include", "include_relative", "c", "connect", "if", "elif", "else",
+                             "endif", "gexec", "copy", "g", "gx", "gset", "o", "out", "!", "cd"}) {
+    if (command == c) return true;
+  }
+  return false;
+}
+
+// Blanks out (with spaces, so byte offsets stay) psql meta-command lines that
+// start outside strings, quoted identifiers, dollar quotes and comments.
+// Returns notes for the skipped ones; throws ParseError for refused ones.
+std::vector<std::string> strip_meta_commands(std::string& text, const std::string& file) {
+  std::vector<std::string> notes;
+  const size_t n = text.size();
+  size_t i = 0;
+  bool line_start = true;
+  while (i < n) {
+    const char c = text[i];
+    if (line_start) {
+      size_t j = i;
+      while (j < n && (text[j] == ' ' || text[j] == '\t')) ++j;
+      if (j < n && text[j] == '\\') {
+        size_t end = text.find('\n', j);
+        if (end == std::string::npos) end = n;
+        std::string line = text.substr(j, end - j);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        size_t cmd_end = 1;
+        while (cmd_end < line.size() && !std::isspace(static_cast<unsigned char>(line[cmd_end]))) ++cmd_end;
+        const std::string command = line.substr(1, cmd_end - 1);
+        const TextPosition pos = position_of_byte(text, static_cast<int>(j));
+        if (meta_command_changes_what_runs(command)) {
+          throw ParseError(file, pos.line, pos.column,
+                           fmt::format("psql meta-command {} changes what runs and is not supported; inline or "
+                                       "remove it",
+                                       line));
+        }
+        notes.push_back(fmt::format("{}:{}: psql meta-command {} skipped", file, pos.line, line));
+        std::fill(text.begin() + static_cast<long>(j), text.begin() + static_cast<long>(end), ' ');
+        i = end;
+        continue;
+      }
+      line_start = false;
+    }
+    if (c == '\n') {
+      line_start = true;
+      ++i;
+    } else if (c == '-' && i + 1 < n && text[i + 1] == '-') {
+      while (i < n && text[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < n && text[i + 1] == '*') {
+      i = static_cast<size_t>(skip_space_and_comments(text, static_cast<int>(i)));
+    } else if (c == '\'' || c == '"') {
+      // A quoted string or identifier; a doubled quote stays inside.
+      size_t j = i + 1;
+      while (j < n && !(text[j] == c && (j + 1 >= n || text[j + 1] != c))) j += text[j] == c ? 2 : 1;
+      i = j + 1;
+    } else if (c == '$') {
+      // A dollar quote $tag$ ... $tag$ (the tag may be empty).
+      size_t j = i + 1;
+      while (j < n && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
+      if (j < n && text[j] == '$' && !(j > i + 1 && std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
+        const std::string tag = text.substr(i, j - i + 1);
+        const size_t close = text.find(tag, j + 1);
+        i = close == std::string::npos ? n : close + tag.size();
+      } else {
+        i = j;
+      }
+    } else {
+      ++i;
+    }
+  }
+  return notes;
+}
+
 struct ParseResultDeleter {
   void operator()(PgQueryParseResult* r) const {
     pg_query_free_parse_result(*r);
@@ -66,7 +141,9 @@ Migration parse_migration(std::string text, std::string source_name) {
   Migration migration;
   migration.source_name = std::move(source_name);
   migration.text = std::move(text);
-  const std::string& src = migration.text;
+  std::string stripped = migration.text;
+  migration.notes = strip_meta_commands(stripped, migration.source_name);
+  const std::string& src = stripped;
 
   std::unique_ptr<PgQueryParseResult, ParseResultDeleter> result(
       new PgQueryParseResult(pg_query_parse(src.c_str())));

@@ -153,3 +153,38 @@ TEST(SourceText, PositionsCountCharactersNotBytes) {
 
 }  // namespace
 }  // namespace migsim::migration
+
+namespace migsim::migration {
+namespace {
+
+TEST(Parse, PsqlMetaCommandsAreSkippedWithANoteOrRefused) {
+  const Migration m = parse_migration(
+      "\\set ON_ERROR_STOP on\n"
+      "ALTER TABLE t ADD COLUMN a int;\n"
+      "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $body$\n"
+      "\\not a meta-command inside a dollar quote\n"
+      "$body$;\n"
+      "  \\timing\n"
+      "SELECT '\n"
+      "\\also not one';\n",
+      "m.sql");
+  ASSERT_EQ(m.statements.size(), 3u);
+  EXPECT_EQ(m.statements[0].line, 2);
+  EXPECT_NE(m.statements[1].sql.find("\\not a meta-command"), std::string::npos);
+  EXPECT_NE(m.statements[2].sql.find("\\also not one"), std::string::npos);
+  ASSERT_EQ(m.notes.size(), 2u);
+  EXPECT_EQ(m.notes[0], "m.sql:1: psql meta-command \\set ON_ERROR_STOP on skipped");
+  EXPECT_EQ(m.notes[1], "m.sql:6: psql meta-command \\timing skipped");
+
+  try {
+    parse_migration("ALTER TABLE t ADD COLUMN a int;\n\\i other.sql\n", "m.sql");
+    FAIL() << "\\i must be refused";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.column(), 1);
+    EXPECT_NE(e.message().find("\\i other.sql"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace migsim::migration
