@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -10,7 +11,9 @@
 #include "app/demo.h"
 #include "app/estimate_pipeline.h"
 #include "migration/migration.h"
+#include "migration/lint.h"
 #include "reports/format.h"
+#include "reports/lint_report.h"
 #include "reports/render.h"
 #include "sampler/errors.h"
 
@@ -24,6 +27,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  estimate   time a migration on slices of the real table and predict the full-size time and locks\n"
+    "  lint       static analysis, no database: locks, effects and golden-rule findings per statement\n"
     "  demo       start a throwaway PostgreSQL, load a 1,000,000-row table, estimate an example migration\n"
     "\n"
     "Run 'migsim <command> --help' for its options. Exit codes: 0 passed the gate, 1 gate failed,\n"
@@ -183,6 +187,85 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
   return finish(report, o, out);
 }
 
+int cmd_lint(const std::vector<std::string>& args, std::ostream& out) {
+  std::vector<std::string> files;
+  std::vector<std::string> ignore;
+  std::string format = "text";
+  std::string fail_on = "error";
+  double table_rows = -1;
+  bool list_rules = false;
+  bool help = false;
+  po::options_description desc(
+      "migsim lint [options] FILE...\n\n"
+      "Static analysis with no database: for each statement its kind, the lock PostgreSQL 15 takes on\n"
+      "each table, its effect (catalog, scan, rewrite, index_build, dml), and golden-rule findings.\n"
+      "Switch a rule off for one statement with a comment: -- migsim:ignore RULE[, RULE...]\n\noptions");
+  desc.add_options()
+      ("format", po::value(&format)->default_value(format), "text or json")
+      ("fail-on", po::value(&fail_on)->default_value(fail_on),
+       "lowest severity that fails (exit 1): info, warning, error or never")
+      ("ignore", po::value(&ignore)->composing(), "switch a rule off for the run (repeatable, or comma-separated)")
+      ("table-rows", po::value(&table_rows), "the table's size: scales the severity of size-dependent rules")
+      ("list-rules", po::bool_switch(&list_rules), "list the rules and exit")
+      ("help,h", po::bool_switch(&help), "this help");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&files)->composing());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description positional;
+  positional.add("file", -1);
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  if (list_rules) {
+    out << reports::render_lint_rules();
+    return kExitOk;
+  }
+  if (files.empty()) throw UsageError("lint needs at least one FILE ('-' for standard input)");
+  if (format != "text" && format != "json") throw UsageError(fmt::format("--format must be text or json, not '{}'", format));
+  std::optional<migration::Severity> threshold;
+  if (fail_on != "never") {
+    threshold = migration::parse_severity(fail_on);
+    if (!threshold) throw UsageError(fmt::format("--fail-on must be info, warning, error or never, not '{}'", fail_on));
+  }
+  migration::LintOptions options;
+  for (const std::string& list : ignore) {
+    size_t start = 0;
+    while (start <= list.size()) {
+      const size_t comma = std::min(list.find(',', start), list.size());
+      const std::string id = list.substr(start, comma - start);
+      if (!id.empty()) {
+        if (migration::find_rule(id) == nullptr) throw UsageError(fmt::format("--ignore: no rule '{}' (see --list-rules)", id));
+        options.disabled.insert(id);
+      }
+      start = comma + 1;
+    }
+  }
+  if (table_rows >= 0) options.table_rows = table_rows;
+
+  std::vector<reports::LintedFile> linted;
+  for (const std::string& file : files) {
+    reports::LintedFile f{migration::load_migration(file), {}};
+    f.findings = migration::lint(f.migration, options);
+    linted.push_back(std::move(f));
+  }
+  out << (format == "json" ? reports::render_lint_json(linted) : reports::render_lint_text(linted)) << std::flush;
+  for (const auto& f : linted) {
+    for (const auto& finding : f.findings) {
+      if (threshold && static_cast<int>(finding.severity) >= static_cast<int>(*threshold)) return kExitGateFailed;
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -198,6 +281,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "estimate") return cmd_estimate(rest, out, err);
     if (args[0] == "demo") return cmd_demo(rest, out, err);
+    if (args[0] == "lint") return cmd_lint(rest, out);
     throw UsageError(fmt::format("unknown command '{}'", args[0]));
   } catch (const UsageError& e) {
     err << "migsim: " << e.what() << "\n" << kUsage;
