@@ -244,6 +244,33 @@ std::string after_prefix(const std::string& s, std::string_view prefix) {
   return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;
 }
 
+// "AT_SetCompression" -> "ALTER COLUMN SET COMPRESSION", and so on.
+std::string subcommand_name(const std::string& subtype) {
+  static const std::array<std::pair<std::string_view, std::string_view>, 16> names = {{
+      {"AT_SetStorage", "ALTER COLUMN SET STORAGE"},
+      {"AT_SetCompression", "ALTER COLUMN SET COMPRESSION"},
+      {"AT_DropExpression", "ALTER COLUMN DROP EXPRESSION"},
+      {"AT_AddIdentity", "ALTER COLUMN ADD IDENTITY"},
+      {"AT_SetIdentity", "ALTER COLUMN SET IDENTITY"},
+      {"AT_DropIdentity", "ALTER COLUMN DROP IDENTITY"},
+      {"AT_ReplicaIdentity", "REPLICA IDENTITY"},
+      {"AT_ChangeOwner", "OWNER TO"},
+      {"AT_AddInherit", "INHERIT"},
+      {"AT_DropInherit", "NO INHERIT"},
+      {"AT_AddOf", "OF"},
+      {"AT_DropOf", "NOT OF"},
+      {"AT_GenericOptions", "OPTIONS"},
+      {"AT_EnableRowSecurity", "ENABLE ROW LEVEL SECURITY"},
+      {"AT_DisableRowSecurity", "DISABLE ROW LEVEL SECURITY"},
+      {"AT_ForceRowSecurity", "FORCE ROW LEVEL SECURITY"},
+  }};
+  for (const auto& [from, to] : names) {
+    if (subtype == from) return std::string(to);
+  }
+  if (subtype.find("Rule") != std::string::npos) return subtype.rfind("AT_Disable", 0) == 0 ? "DISABLE RULE" : "ENABLE RULE";
+  return after_prefix(subtype, "AT_");
+}
+
 Verdict alter_table_cmd(const json& cmd) {
   const std::string subtype = str(cmd, "subtype");
   const std::string column = str(cmd, "name");
@@ -279,7 +306,9 @@ Verdict alter_table_cmd(const json& cmd) {
     v = catalog(subtype == "AT_ClusterOn" ? "CLUSTER ON" : "SET WITHOUT CLUSTER", LockMode::ShareUpdateExclusive);
   } else if (subtype == "AT_SetRelOptions" || subtype == "AT_ResetRelOptions" || subtype == "AT_ReplaceRelOptions") {
     bool light = true;
-    for (const json& d : field(cmd, "def")) {
+    const json& def = field(cmd, "def");
+    const json& options = def.contains("List") ? field(field(def, "List"), "items") : def;
+    for (const json& d : options) {
       const json& e = field(d, "DefElem");
       std::string name = str(e, "defname");
       if (e.contains("defnamespace")) name = str(e, "defnamespace") + "." + name;
@@ -313,7 +342,7 @@ Verdict alter_table_cmd(const json& cmd) {
              subtype == "AT_DropInherit" || subtype == "AT_AddOf" || subtype == "AT_DropOf" ||
              subtype == "AT_GenericOptions" || subtype.find("RowSecurity") != std::string::npos ||
              subtype.find("Rule") != std::string::npos) {
-    v = catalog(after_prefix(subtype, "AT_"));
+    v = catalog(subcommand_name(subtype));
   } else {
     v = catalog(after_prefix(subtype, "AT_"));
     v.action.effect = Effect::unknown;
@@ -361,6 +390,7 @@ Result classify_alter_table(const json& s) {
     r.target_mode = sim::stronger(r.target_mode, v.mode);
     r.actions.push_back(v.action);
     if (std::find(kinds.begin(), kinds.end(), v.action.kind) == kinds.end()) kinds.push_back(v.action.kind);
+    if (v.action.kind == "DETACH PARTITION CONCURRENTLY") r.in_transaction_block_allowed = false;
     // A foreign key also locks the referenced table (SRX on both).
     const json& con = field(field(cmd, "def"), "Constraint");
     if (str(con, "contype") == "CONSTR_FOREIGN") {
@@ -485,6 +515,19 @@ Result classify_node(const std::string& type, const json& s) {
   if (type == "CreateStmt") {
     Result r = single(s.contains("partbound") ? "CREATE TABLE PARTITION OF" : "CREATE TABLE", Effect::catalog,
                       LockMode::AccessExclusive, location_of(field(s, "relation")));
+    // A foreign key to another table takes ShareRowExclusiveLock on it.
+    auto foreign_keys = [&r](const json& n, auto&& self) -> void {
+      if (n.is_object()) {
+        const json& con = field(n, "Constraint");
+        if (str(con, "contype") == "CONSTR_FOREIGN") {
+          r.other_modes.emplace_back(location_of(field(con, "pktable")), LockMode::ShareRowExclusive);
+        }
+        for (const auto& [k, v] : n.items()) self(v, self);
+      } else if (n.is_array()) {
+        for (const auto& v : n) self(v, self);
+      }
+    };
+    foreign_keys(field(s, "tableElts"), foreign_keys);
     // The parent: AccessExclusiveLock for PARTITION OF (its partition
     // descriptor changes), ShareUpdateExclusiveLock for INHERITS (DefineRelation).
     for (const json& p : field(s, "inhRelations")) {
@@ -502,10 +545,42 @@ Result classify_node(const std::string& type, const json& s) {
   }
   if (type == "RefreshMatViewStmt") {
     const bool concurrent = flag(s, "concurrent");
-    return single(concurrent ? "REFRESH MATERIALIZED VIEW CONCURRENTLY" : "REFRESH MATERIALIZED VIEW", Effect::rewrite,
-                  concurrent ? LockMode::Exclusive : LockMode::AccessExclusive, location_of(field(s, "relation")));
+    // CONCURRENTLY recomputes the view and applies the difference as row
+    // changes (no new relfilenode); without it the view is rewritten.
+    Result r = single(concurrent ? "REFRESH MATERIALIZED VIEW CONCURRENTLY" : "REFRESH MATERIALIZED VIEW",
+                      concurrent ? Effect::dml : Effect::rewrite,
+                      concurrent ? LockMode::Exclusive : LockMode::AccessExclusive, location_of(field(s, "relation")));
+    if (concurrent) r.dml_rows = "unknown";
+    return r;
   }
   if (type == "SelectStmt") return single("SELECT", Effect::scan, LockMode::AccessShare, -1);
+  // Objects that are not tables: catalog changes that lock no table.
+  static const std::array<std::pair<std::string_view, std::string_view>, 12> kNoTableLock = {{
+      {"CreateFunctionStmt", "CREATE FUNCTION"},
+      {"CreateSeqStmt", "CREATE SEQUENCE"},
+      {"AlterSeqStmt", "ALTER SEQUENCE"},
+      {"CreateEnumStmt", "CREATE TYPE AS ENUM"},
+      {"AlterEnumStmt", "ALTER TYPE ADD VALUE"},
+      {"CompositeTypeStmt", "CREATE TYPE"},
+      {"CreateDomainStmt", "CREATE DOMAIN"},
+      {"CreateExtensionStmt", "CREATE EXTENSION"},
+      {"CreateSchemaStmt", "CREATE SCHEMA"},
+      {"DefineStmt", "CREATE (definition)"},
+      {"CreateRangeStmt", "CREATE TYPE AS RANGE"},
+      {"AlterFunctionStmt", "ALTER FUNCTION"},
+  }};
+  for (const auto& [node, kind] : kNoTableLock) {
+    if (type == node) {
+      Result r = single(std::string(kind), Effect::catalog, LockMode::AccessShare, -1);
+      r.takes_locks = false;
+      return r;
+    }
+  }
+  if (type == "ViewStmt") {
+    // The new view is created; the tables its query reads get AccessShareLock.
+    return single(flag(s, "replace") ? "CREATE OR REPLACE VIEW" : "CREATE VIEW", Effect::catalog,
+                  LockMode::AccessExclusive, location_of(field(s, "view")));
+  }
   if (type == "CommentStmt") return single("COMMENT", Effect::catalog, LockMode::ShareUpdateExclusive, -1);
   if (type == "CreateStatsStmt") return single("CREATE STATISTICS", Effect::catalog, LockMode::ShareUpdateExclusive, -1);
   if (type == "VariableSetStmt" || type == "TransactionStmt") {

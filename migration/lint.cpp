@@ -314,6 +314,11 @@ std::vector<Finding> lint(const Migration& m, const LintOptions& options) {
         report("add-column-not-null-without-default", fmt::format("column {} is NOT NULL and has no default", a.column));
       } else if (a.kind == "ADD COLUMN" && a.effect == Effect::rewrite) {
         report("add-column-rewrites", fmt::format("column {} ({}) rewrites {}", a.column, a.detail, table));
+      } else if (a.kind == "ADD COLUMN" && a.effect == Effect::index_build) {
+        report("add-constraint-builds-index",
+               fmt::format("column {} is UNIQUE or a PRIMARY KEY: its index is built under AccessExclusiveLock", a.column));
+      } else if (a.kind == "ADD COLUMN" && a.effect == Effect::scan) {
+        report("add-check-validates", fmt::format("column {} comes with a constraint checked against every row", a.column));
       } else if (a.kind == "ADD CHECK") {
         report("add-check-validates", fmt::format("the new CHECK on {} is validated at once", table));
         if (!a.not_null_column.empty()) not_null_checked.insert(a.not_null_column);

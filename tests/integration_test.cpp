@@ -16,10 +16,12 @@
 #include "sampler/local_server.h"
 
 namespace migsim {
+
+sampler::LocalServer* g_server = nullptr;  // also used by cases_server_test.cpp
+
 namespace {
 
 constexpr long long kRows = 200'000;
-sampler::LocalServer* g_server = nullptr;
 
 class ServerEnvironment : public ::testing::Environment {
  public:

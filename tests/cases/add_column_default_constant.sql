@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN priority integer DEFAULT 0;

@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN label text DEFAULT label(1);

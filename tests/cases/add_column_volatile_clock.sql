@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN stamped_at timestamptz DEFAULT clock_timestamp();

@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN a integer, ADD COLUMN b text DEFAULT 'x';

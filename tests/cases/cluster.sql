@@ -1,0 +1,1 @@
+CLUSTER orders USING orders_status_idx;

@@ -1,0 +1,1 @@
+ALTER TABLE orders CLUSTER ON orders_status_idx;

@@ -1,0 +1,1 @@
+CREATE INDEX orders_lower_note_idx ON orders (lower(note)) WHERE status = 'new';

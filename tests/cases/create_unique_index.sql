@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX orders_code_idx ON orders (code);

@@ -1,0 +1,2 @@
+CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+ALTER TABLE orders DISABLE TRIGGER orders_touch;

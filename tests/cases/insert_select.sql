@@ -1,0 +1,1 @@
+INSERT INTO audit_log (id, message) SELECT id, note FROM orders;

@@ -1,0 +1,1 @@
+INSERT INTO audit_log (id, message) VALUES (1, 'hello');

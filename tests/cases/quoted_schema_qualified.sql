@@ -1,0 +1,1 @@
+ALTER TABLE ONLY public."orders" ADD COLUMN "Mixed Case" integer;

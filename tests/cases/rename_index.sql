@@ -1,0 +1,1 @@
+ALTER INDEX orders_status_idx RENAME TO orders_by_status;

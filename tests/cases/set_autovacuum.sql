@@ -1,0 +1,1 @@
+ALTER TABLE orders SET (autovacuum_vacuum_scale_factor = 0.01);

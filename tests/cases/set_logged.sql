@@ -1,0 +1,2 @@
+ALTER TABLE audit_log SET UNLOGGED;
+ALTER TABLE audit_log SET LOGGED;

@@ -1,0 +1,2 @@
+SET lock_timeout = '1s';
+TRUNCATE orders;

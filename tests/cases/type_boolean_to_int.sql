@@ -1,0 +1,1 @@
+ALTER TABLE orders ALTER COLUMN flag TYPE integer USING flag::integer;

@@ -1,0 +1,1 @@
+ALTER TABLE orders ALTER COLUMN code TYPE integer USING length(code);
