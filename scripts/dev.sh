@@ -3,6 +3,7 @@
 #   scripts/dev.sh demo [migsim demo options]   runs the zero-argument demo
 #   scripts/dev.sh test [ctest options]         runs the whole test suite
 #   scripts/dev.sh build                        only installs and builds
+# (test also builds the libFuzzer target into build-fuzz/)
 # Works as root and as a normal user with sudo. Missing Debian packages are
 # installed non-interactively (apt-get update first); nothing else is needed.
 set -euo pipefail
@@ -11,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${MIGSIM_BUILD_DIR:-$ROOT/build}
 PACKAGES=(cmake g++ make pkg-config libpqxx-dev libpq-dev libpg-query-dev libeigen3-dev
           libboost-program-options-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev
-          googletest libbenchmark-dev postgresql-15)
+          googletest libbenchmark-dev postgresql-15 clang libclang-rt-14-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -38,11 +39,18 @@ build() {
   cmake --build "$BUILD" -j"$(nproc)"
 }
 
+# The libFuzzer target needs clang; it is built with the tests, run by hand
+# (see README).
+build_fuzz() {
+  cmake -S "$ROOT/tests/fuzz" -B "$BUILD-fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+  cmake --build "$BUILD-fuzz" -j"$(nproc)"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   build) install_deps; build ;;
   demo)  install_deps; build; exec "$BUILD/migsim" demo "$@" ;;
-  test)  install_deps; build; cd "$BUILD" && exec ctest --output-on-failure "$@" ;;
+  test)  install_deps; build; build_fuzz; cd "$BUILD" && exec ctest --output-on-failure "$@" ;;
   *) echo "usage: scripts/dev.sh demo|test|build [options]" >&2; exit 2 ;;
 esac
