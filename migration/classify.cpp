@@ -174,13 +174,25 @@ Verdict add_column(const json& cmd) {
   return v;
 }
 
+// The SQL spelling of the parser's internal type names.
+std::string sql_type_name(const std::string& internal) {
+  static const std::array<std::pair<std::string_view, std::string_view>, 8> names = {{
+      {"int2", "smallint"}, {"int4", "integer"}, {"int8", "bigint"}, {"float4", "real"},
+      {"float8", "double precision"}, {"bool", "boolean"}, {"bpchar", "char"}, {"varbit", "bit varying"},
+  }};
+  for (const auto& [from, to] : names) {
+    if (internal == from) return std::string(to);
+  }
+  return internal;
+}
+
 Verdict alter_column_type(const json& cmd) {
   Verdict v = catalog("ALTER COLUMN TYPE");
   Action& a = v.action;
   a.column = str(cmd, "name");
   const json& def = field(field(cmd, "def"), "ColumnDef");
   const std::string type = last_name(field(field(def, "typeName"), "names"));
-  a.detail = "to " + type;
+  a.detail = "to " + sql_type_name(type);
   if (def.contains("raw_default")) {
     a.effect = Effect::rewrite;
     a.detail += " USING an expression";

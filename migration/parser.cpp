@@ -141,6 +141,12 @@ Migration parse_migration(std::string text, std::string source_name) {
   Migration migration;
   migration.source_name = std::move(source_name);
   migration.text = std::move(text);
+  if (const int bad = first_invalid_utf8(migration.text); bad >= 0) {
+    const TextPosition pos = position_of_byte(migration.text, bad);
+    throw ParseError(migration.source_name, pos.line, pos.column,
+                     fmt::format("invalid UTF-8 (byte 0x{:02X}); migration files must be UTF-8",
+                                 static_cast<unsigned char>(migration.text[bad])));
+  }
   std::string stripped = migration.text;
   migration.notes = strip_meta_commands(stripped, migration.source_name);
   const std::string& src = stripped;
@@ -152,7 +158,12 @@ Migration parse_migration(std::string text, std::string source_name) {
     throw ParseError(migration.source_name, pos.line, pos.column, result->error->message);
   }
 
-  const json tree = json::parse(result->parse_tree);
+  json tree;
+  try {
+    tree = json::parse(result->parse_tree);
+  } catch (const json::exception& e) {
+    throw ParseError(migration.source_name, 1, 1, fmt::format("cannot read the parse tree: {}", e.what()));
+  }
   for (const json& raw : tree.value("stmts", json::array())) {
     Statement st;
     const int location = raw.value("stmt_location", 0);

@@ -23,4 +23,7 @@ TextPosition position_of_char(std::string_view text, int cursor);
 // nor inside a `--` or (nested) `/* */` comment.
 int skip_space_and_comments(std::string_view text, int offset);
 
+// Byte offset of the first byte that is not part of valid UTF-8, or -1.
+int first_invalid_utf8(std::string_view text);
+
 }  // namespace migsim::migration

@@ -56,6 +56,18 @@ TEST(Parse, DollarQuotedBodiesAndTransactionBlocks) {
   EXPECT_EQ(transaction_blocks(m), (std::vector<int>{0, 0, 0, 0, -1}));
 }
 
+TEST(Parse, InvalidUtf8IsAParseErrorAtItsPosition) {
+  try {
+    parse_migration("ALTER TABLE a RENAME TO b;\nALTER TABLE audit_log RENAME TO audit_e\xeetries;\n", "m.sql");
+    FAIL() << "expected a ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.column(), 40);
+    EXPECT_NE(e.message().find("invalid UTF-8 (byte 0xEE)"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(parse_migration("COMMENT ON TABLE t IS 'héllo €';", "m.sql"));
+}
+
 TEST(Parse, UnreadableFileIsAnInputError) {
   EXPECT_THROW(load_migration("/nonexistent/migration.sql"), InputError);
 }
