@@ -117,27 +117,87 @@ void vacuum_analyze(Connection& conn, const std::string& qualified) {
   tx.exec0("VACUUM (ANALYZE) " + qualified);
 }
 
+// What the copies need to look like the source beyond LIKE: its indexes and
+// index-backed constraints under their own names (so a migration naming
+// them finds them), read once from the catalog.
+struct SourceStructure {
+  std::vector<std::string> columns;                // insertable, quoted
+  std::vector<std::string> index_definitions;      // pg_get_indexdef of indexes no constraint owns
+  std::vector<std::pair<std::string, std::string>> constraints;  // name, pg_get_constraintdef (p, u, x)
+  std::vector<std::string> notes;
+};
+
+// SET LOCAL of the source timeouts, for every transaction that touches the source.
+void limit_waits(pqxx::transaction_base& tx, const SamplingOptions& o) {
+  tx.exec_params("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
+                 std::to_string(o.statement_timeout_ms), std::to_string(o.lock_timeout_ms));
+}
+
+SourceStructure read_structure(Connection& source, const TableProfile& table, const SamplingOptions& options) {
+  SourceStructure s;
+  pqxx::read_transaction tx(source.raw());
+  limit_waits(tx, options);
+  const std::string src = detail::quote_qualified(source.raw(), table.schema, table.name);
+  s.columns = insertable_columns(tx, src);
+  for (const pqxx::row& r : tx.exec_params(
+           "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = $1::regclass AND NOT EXISTS "
+           "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
+           "AND c.contype IN ('p', 'u', 'x')) ORDER BY i.indexrelid",
+           src)) {
+    s.index_definitions.push_back(r[0].as<std::string>());
+  }
+  for (const pqxx::row& r : tx.exec_params(
+           "SELECT conname, pg_get_constraintdef(oid), contype::text, confrelid::regclass::text FROM pg_constraint "
+           "WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x', 'f') ORDER BY oid",
+           src)) {
+    if (r[2].as<std::string>() == "f") {
+      s.notes.push_back(fmt::format("foreign key {} (to {}) is not copied: the copies have no foreign keys, and "
+                                    "statements that rely on them are not measured faithfully",
+                                    r[0].as<std::string>(), r[3].as<std::string>()));
+    } else {
+      s.constraints.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
+    }
+  }
+  tx.commit();
+  return s;
+}
+
+// Builds the source's indexes and index-backed constraints on `work_table`,
+// with their own names; the table reference in each index definition is
+// redirected by parse-tree position.
+void build_indexes(pqxx::work& tx, const SourceStructure& s, const std::string& work_table) {
+  for (const auto& [name, definition] : s.constraints) {
+    tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
+  }
+  for (const std::string& definition : s.index_definitions) {
+    const migration::Migration index = migration::parse_migration(definition, "pg_get_indexdef");
+    for (const migration::Statement& st : index.statements) {
+      tx.exec0(migration::redirect_relations(st, [&](const migration::RelationRef&) { return work_table; }));
+    }
+  }
+}
+
 // Copies about `target_rows` rows of the source into <scratch>.migsim_slice
 // and returns how many it copied. The source is read in its own READ ONLY
 // transaction with the source timeouts and streamed through the client, so no
 // transaction that reads the source ever writes.
-long long copy_slice(const std::string& dsn, Connection& source, Connection& work, const TableProfile& table,
-                     const std::string& scratch, long long target_rows, const SamplingOptions& options) {
-  const std::string src = detail::quote_qualified(source.raw(), table.schema, table.name);
+long long copy_slice(const std::string& dsn, const SourceStructure& structure, Connection& work,
+                     const TableProfile& table, const std::string& scratch, long long target_rows,
+                     const SamplingOptions& options) {
+  const std::string src = detail::quote_qualified(work.raw(), table.schema, table.name);
   const std::string slice = detail::quote_qualified(work.raw(), scratch, kSliceTable);
   {
     pqxx::work tx(work.raw());
+    limit_waits(tx, options);  // LIKE reads the source's catalog entry under AccessShareLock
     tx.exec0("DROP TABLE IF EXISTS " + slice + " CASCADE");
-    tx.exec0("CREATE TABLE " + slice + " (LIKE " + src + " INCLUDING ALL)");
+    // Columns, defaults, NOT NULL and CHECK constraints, identity, generated
+    // columns, storage; the indexes come later, on each working copy.
+    tx.exec0("CREATE TABLE " + slice + " (LIKE " + src + " INCLUDING ALL EXCLUDING INDEXES)");
     detach_sequences(tx, scratch, kSliceTable);
     tx.commit();
   }
   const bool whole = static_cast<double>(target_rows) >= table.rows;
-  std::vector<std::string> cols;
-  {
-    pqxx::read_transaction tx(source.raw());
-    cols = insertable_columns(tx, src);
-  }
+  const std::vector<std::string>& cols = structure.columns;
   detail::CopyRequest copy;
   copy.dsn = dsn;
   copy.select_sql = "SELECT " + join(cols, ", ") + " FROM " + src;
@@ -186,6 +246,7 @@ struct RunContext {
   Connection& work;
   const migration::Migration& migration;
   const TableProfile& table;
+  const SourceStructure& structure;
   std::string scratch;
   long long table_oid = 0;  // the work copy, stable across rewrites
 };
@@ -284,6 +345,7 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
       const std::string cols = join(insertable_columns(tx, slice), ", ");
       tx.exec0("INSERT INTO " + work_table + " (" + cols + ") OVERRIDING SYSTEM VALUE SELECT " + cols + " FROM " +
                slice);
+      build_indexes(tx, ctx.structure, work_table);
       ctx.table_oid = tx.exec_params1("SELECT $1::regclass::oid::bigint", work_table)[0].as<long long>();
       tx.commit();
     }
@@ -344,15 +406,19 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                             "table); BERNOULLI would read every page of the source";
   }
 
+  const SourceStructure structure =
+      guarded(fmt::format("reading the structure of {}.{}", table.schema, table.name),
+              [&] { return read_structure(source, table, options); });
+  samples.notes.insert(samples.notes.end(), structure.notes.begin(), structure.notes.end());
   ScratchSchema scratch(work, dsn, options);
-  RunContext ctx{work, migration, table, scratch.name()};
+  RunContext ctx{work, migration, table, structure, scratch.name()};
   for (size_t k = 0; k < ladder.size(); ++k) {
     throw_if_interrupted();
     say(options, fmt::format("slice {}/{}: copying about {} of {:.0f} rows into {}", k + 1, ladder.size(),
                              ladder[k], table.rows, scratch.name()));
     const auto t0 = Clock::now();
     const long long rows = guarded(fmt::format("copying a slice of {}.{}", table.schema, table.name),
-                                   [&] { return copy_slice(dsn, source, work, table, scratch.name(), ladder[k], options); });
+                                   [&] { return copy_slice(dsn, structure, work, table, scratch.name(), ladder[k], options); });
     guarded("vacuuming the slice", [&] {
       vacuum_analyze(work, detail::quote_qualified(work.raw(), scratch.name(), kSliceTable));
     });
