@@ -138,6 +138,7 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   std::string dsn;
   std::string migration_path;
   std::string table;
+  std::vector<std::string> allowed_functions;
   po::options_description desc(
       "migsim estimate --dsn DSN --migration FILE [--table NAME] [options]\n\n"
       "Copies slices of the table into a scratch schema, times the migration on each, and predicts\n"
@@ -145,7 +146,10 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   desc.add_options()
       ("dsn", po::value(&dsn), "libpq connection string or URI (default: the PG* environment variables)")
       ("migration", po::value(&migration_path), "SQL file of the migration ('-' for standard input)")
-      ("table", po::value(&table), "the table to estimate, NAME or SCHEMA.NAME (default: the one the migration changes)");
+      ("table", po::value(&table), "the table to estimate, NAME or SCHEMA.NAME (default: the one the migration changes)")
+      ("allow-function", po::value(&allowed_functions)->composing(),
+       "run statements calling this function on the copy although migsim does not know it to be free of side "
+       "effects (repeatable; NAME or SCHEMA.NAME as written in the migration)");
   add_common(desc, o);
   parse(args, desc);
   if (o.help) {
@@ -157,6 +161,12 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   EstimateOptions e = estimate_options(o, err);
   e.dsn = dsn;
   e.table = table;
+  e.sampling.allowed_functions.insert(allowed_functions.begin(), allowed_functions.end());
+  if (!allowed_functions.empty() && !o.quiet) {
+    err << "migsim: --allow-function lets these run on the copy: ";
+    for (const std::string& f : allowed_functions) err << f << "() ";
+    err << "\n";
+  }
   const migration::Migration m = migration::load_migration(migration_path);
   const reports::EstimateReport report = estimate(m, e);
   return finish(report, o, out);

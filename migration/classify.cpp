@@ -608,6 +608,21 @@ Result classify_node(const std::string& type, const json& s) {
   return r;
 }
 
+std::string dotted_name(const json& node);
+
+// Qualified names of the functions called anywhere in `node`.
+void qualified_functions(const json& node, std::vector<std::string>& out) {
+  if (node.is_object()) {
+    if (auto it = node.find("FuncCall"); it != node.end()) {
+      const std::string name = dotted_name(field(*it, "funcname"));
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+    for (const auto& [k, v] : node.items()) qualified_functions(v, out);
+  } else if (node.is_array()) {
+    for (const auto& v : node) qualified_functions(v, out);
+  }
+}
+
 // The String values under `node`, joined with '.' (a DROP object's name).
 std::string dotted_name(const json& node) {
   std::string out;
@@ -653,6 +668,7 @@ void classify(const json& stmt, Statement& statement) {
   if (type == "DropStmt") {
     for (const json& object : field(body, "objects")) statement.object_names.push_back(dotted_name(object));
   }
+  qualified_functions(body, statement.functions);
   for (RelationLock& lock : statement.locks) {
     lock.mode = LockMode::AccessShare;  // anything merely read
     const int loc = lock.relation.name_begin;

@@ -67,6 +67,7 @@ struct Statement {
   std::string setting_name;                  // for SET/RESET: the setting, lower case
   std::vector<std::string> object_names;     // for DROP: the dropped names as written, "schema.name"
   std::vector<Action> actions;               // at least one for a classified statement
+  std::vector<std::string> functions;        // functions it calls, as written ("name" or "schema.name")
   std::string dml_rows;                      // for dml: "all", "where" (bounded by WHERE) or "unknown"
   int prefix_begin = 0;  // byte offset just after the previous statement's ';' (leading comments start here)
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -27,6 +28,34 @@ constexpr std::array<std::string_view, 12> kRunnableSettings = {
     "max_parallel_maintenance_workers", "idle_in_transaction_session_timeout", "synchronous_commit",
     "client_min_messages", "timezone", "application_name", "deadlock_timeout", "temp_buffers"};
 
+// Built-in functions known to have no effect outside the statement's own
+// result: what a migration's expressions use. Anything else (a user function,
+// nextval() on a production sequence, pg_terminate_backend, dblink, file
+// access) is refused unless the user allows it by name.
+constexpr std::string_view kSafeFunctions[] = {
+    "abs", "age", "array_append", "array_cat", "array_length", "array_position", "array_prepend", "array_remove",
+    "array_to_string", "ascii", "bit_length", "btrim", "cardinality", "cbrt", "ceil", "ceiling", "char_length",
+    "character_length", "chr", "clock_timestamp", "concat", "concat_ws", "current_date", "date_part",
+    "date_trunc", "decode", "div", "encode", "exp", "extract", "floor", "format", "gen_random_uuid", "greatest",
+    "initcap", "isfinite", "json_build_array", "json_build_object", "jsonb_build_array", "jsonb_build_object",
+    "jsonb_extract_path", "jsonb_extract_path_text", "jsonb_set", "jsonb_strip_nulls", "jsonb_typeof",
+    "justify_interval", "least", "left", "length", "ln", "log", "lower", "lpad", "ltrim", "make_date",
+    "make_interval", "make_time", "make_timestamp", "make_timestamptz", "md5", "mod", "now", "nullif",
+    "octet_length", "overlay", "position", "power", "random", "regexp_match", "regexp_replace", "repeat",
+    "replace", "reverse", "right", "round", "rpad", "rtrim", "sha256", "sign", "split_part", "sqrt",
+    "starts_with", "statement_timestamp", "string_to_array", "strpos", "substr", "substring", "timezone",
+    "to_char", "to_date", "to_json", "to_jsonb", "to_number", "to_timestamp", "transaction_timestamp", "trim",
+    "trunc", "upper"};
+
+bool allowed_function(const std::string& name, const std::set<std::string>& extra) {
+  if (extra.count(name)) return true;
+  const size_t dot = name.rfind('.');
+  const std::string schema = dot == std::string::npos ? "" : name.substr(0, dot);
+  const std::string base = dot == std::string::npos ? name : name.substr(dot + 1);
+  if (!schema.empty() && schema != "pg_catalog") return false;
+  return std::find(std::begin(kSafeFunctions), std::end(kSafeFunctions), base) != std::end(kSafeFunctions);
+}
+
 [[noreturn]] void refuse(const migration::Migration& m, const Statement& st, const std::string& why) {
   throw UnsafeMigration(fmt::format("{}:{}:{}: {} — migsim did not run the migration", m.source_name, st.line,
                                     st.column, why));
@@ -38,9 +67,17 @@ bool same_table(const migration::RelationRef& a, const migration::RelationRef& t
 
 }  // namespace
 
-void check_runnable(const migration::Migration& m, const migration::RelationRef& target) {
+void check_runnable(const migration::Migration& m, const migration::RelationRef& target,
+                    const std::set<std::string>& allowed_functions) {
   for (const Statement& st : m.statements) {
     if (st.is_transaction_control) continue;
+    for (const std::string& f : st.functions) {
+      if (!allowed_function(f, allowed_functions)) {
+        refuse(m, st, fmt::format("the statement calls {}(), which migsim does not know to be free of side effects "
+                                  "outside the copy; pass --allow-function {} to run it on the copy anyway",
+                                  f, f));
+      }
+    }
     if (std::find(kRunnableNodes.begin(), kRunnableNodes.end(), st.node) == kRunnableNodes.end()) {
       refuse(m, st, fmt::format("{} statements are not run against the scratch copy (they could change objects "
                                 "outside it)",

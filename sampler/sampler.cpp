@@ -385,7 +385,7 @@ std::vector<long long> slice_ladder(double rows, long long max_slice_rows) {
 
 Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
                 const SamplingOptions& options) {
-  check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1});
+  check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allowed_functions);
   drop_leftover_scratch_schemas(dsn);
 
   Connection source(dsn);

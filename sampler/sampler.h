@@ -10,6 +10,7 @@
 // success, error and interrupt, and leftovers of crashed runs are removed.
 
 #include <functional>
+#include <set>
 #include <string>
 
 #include "migration/migration.h"
@@ -27,6 +28,7 @@ struct SamplingOptions {
   int statement_timeout_ms = 60'000;  // on the source only
   int lock_timeout_ms = 2'000;        // on the source only
   long long max_slice_rows = 200'000; // the largest rung of the ladder
+  std::set<std::string> allowed_functions;  // run on the copy although not known side-effect free
   ProgressFn progress;
 };
 
@@ -38,7 +40,10 @@ std::vector<long long> slice_ladder(double rows, long long max_slice_rows);
 // Fails with UnsafeMigration (naming file:line:column) if a statement could
 // reach outside the copy of `target`: another table, dynamic SQL, a schema-
 // qualified DROP, a setting that changes name resolution or identity.
-void check_runnable(const migration::Migration& migration, const migration::RelationRef& target);
+// Function calls are allowed for a list of side-effect-free built-ins and for
+// the names in `allowed_functions` (as written: "name" or "schema.name").
+void check_runnable(const migration::Migration& migration, const migration::RelationRef& target,
+                    const std::set<std::string>& allowed_functions = {});
 
 // Copies slices of `table`, runs `migration` on each copy `repeats` times and
 // returns what it observed. Throws InputError, UnsafeMigration, DatabaseError

@@ -212,7 +212,13 @@ TEST(Safety, AWriteOutsideTheCopyIsRolledBackAndReported) {
   const std::string audit_before = query_one("SELECT count(*) FROM audit");
   const std::string before = fingerprint("orders");
   const std::string migration = write_file("sneaky.sql", "UPDATE orders SET note = public.audit_write();\n");
-  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--quiet"});
+  // Refused before anything runs: the function is not known to be side-effect free.
+  CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--quiet"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("sneaky.sql:1:1: the statement calls public.audit_write()"), std::string::npos) << r.err;
+  // Allowed by name, it runs on the copy, and the lock fence catches its write.
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--quiet", "--allow-function",
+           "public.audit_write"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("sneaky.sql:1:1: the statement took RowExclusiveLock on public.audit"), std::string::npos)
       << r.err;

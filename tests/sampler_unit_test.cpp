@@ -37,6 +37,21 @@ TEST(CheckRunnable, RefusesWhatCouldReachOutsideTheCopy) {
   expect_refused("DROP INDEX public.orders_status_idx", "schema-qualified name public.orders_status_idx");
   expect_refused("VACUUM", "whole database");
   expect_refused("\n\nGRANT SELECT ON orders TO app", "m.sql:3:1:");
+  expect_refused("ALTER TABLE orders ADD COLUMN n bigint DEFAULT nextval('orders_id_seq')", "calls nextval()");
+  expect_refused("UPDATE orders SET note = pg_terminate_backend(42)::text WHERE id = 1", "calls pg_terminate_backend()");
+  expect_refused("UPDATE orders SET note = public.lower(note) WHERE id = 1", "calls public.lower()");
+  expect_refused("UPDATE orders SET note = dblink_exec('x', 'y') WHERE id = 1", "calls dblink_exec()");
+}
+
+TEST(CheckRunnable, KnownSafeFunctionsAndFunctionsAllowedByName) {
+  const migration::Migration m = migration::parse_migration(
+      "UPDATE orders SET note = lower(note) || md5(now()::text) WHERE id < 10;\n"
+      "ALTER TABLE orders ALTER COLUMN code TYPE integer USING pg_catalog.length(code);\n",
+      "m.sql");
+  EXPECT_NO_THROW(check_runnable(m, kOrders));
+  const migration::Migration custom = migration::parse_migration("ALTER TABLE orders ADD COLUMN x int DEFAULT f();", "m");
+  EXPECT_THROW(check_runnable(custom, kOrders), UnsafeMigration);
+  EXPECT_NO_THROW(check_runnable(custom, kOrders, {"f"}));
 }
 
 TEST(CheckRunnable, AcceptsMigrationsOfTheTargetTable) {
