@@ -28,6 +28,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  estimate   time a migration on slices of the real table and predict the full-size time and locks\n"
     "  lint       static analysis, no database: locks, effects and golden-rule findings per statement\n"
+    "  cleanup    list and drop scratch schemas left by crashed migsim runs\n"
     "  demo       start a throwaway PostgreSQL, load a 1,000,000-row table, estimate an example migration\n"
     "\n"
     "Run 'migsim <command> --help' for its options. Exit codes: 0 passed the gate, 1 gate failed,\n"
@@ -276,6 +277,50 @@ int cmd_lint(const std::vector<std::string>& args, std::ostream& out) {
   return kExitOk;
 }
 
+int cmd_cleanup(const std::vector<std::string>& args, std::ostream& out) {
+  std::string dsn;
+  std::string older_than;
+  bool dry_run = false;
+  bool help = false;
+  po::options_description desc(
+      "migsim cleanup [--dsn DSN] [--older-than D] [--dry-run]\n\n"
+      "Lists the scratch schemas (migsim_scratch_<backend pid>_<unix time>) in the database and drops those\n"
+      "whose run is gone (its backend no longer exists) or, with --older-than, that are older than D.\n\noptions");
+  desc.add_options()
+      ("dsn", po::value(&dsn), "libpq connection string or URI (default: the PG* environment variables)")
+      ("older-than", po::value(&older_than), "also drop schemas older than this (e.g. 6h), even if their backend lives")
+      ("dry-run", po::bool_switch(&dry_run), "only list what would be dropped")
+      ("help,h", po::bool_switch(&help), "this help");
+  parse(args, desc);
+  if (help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  std::optional<double> max_age;
+  if (!older_than.empty()) {
+    max_age = reports::parse_duration(older_than);
+    if (!max_age) throw UsageError(fmt::format("--older-than: '{}' is not a duration (e.g. 30min, 6h)", older_than));
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::vector<sampler::ScratchSchemaInfo> schemas = sampler::list_scratch_schemas(dsn);
+  int dropped = 0;
+  for (const sampler::ScratchSchemaInfo& s : schemas) {
+    const double age = static_cast<double>(now - s.created_unix);
+    const bool old = max_age && age > *max_age;
+    const bool drop = !s.backend_alive || old;
+    const std::string why = !s.backend_alive ? "its backend is gone" : old ? "older than --older-than" : "its run is active";
+    out << fmt::format("{}  age {}  {}: {}\n", s.name, reports::human_seconds(age), why,
+                       drop ? (dry_run ? "would drop" : "dropped") : "kept");
+    if (drop && !dry_run) {
+      sampler::drop_scratch_schema(dsn, s.name);
+      ++dropped;
+    }
+  }
+  out << fmt::format("{} scratch schema{} found, {} dropped\n", schemas.size(), schemas.size() == 1 ? "" : "s", dropped);
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -292,6 +337,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "estimate") return cmd_estimate(rest, out, err);
     if (args[0] == "demo") return cmd_demo(rest, out, err);
     if (args[0] == "lint") return cmd_lint(rest, out);
+    if (args[0] == "cleanup") return cmd_cleanup(rest, out);
     throw UsageError(fmt::format("unknown command '{}'", args[0]));
   } catch (const UsageError& e) {
     err << "migsim: " << e.what() << "\n" << kUsage;

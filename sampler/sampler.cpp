@@ -441,17 +441,38 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   return samples;
 }
 
-int drop_leftover_scratch_schemas(const std::string& dsn) {
+std::vector<ScratchSchemaInfo> list_scratch_schemas(const std::string& dsn) {
   Connection conn(dsn);
-  return guarded("removing scratch schemas left by earlier runs", [&] {
-    pqxx::nontransaction tx(conn.raw());
-    // migsim_scratch_<backend pid>_<time>: leftover when that backend is gone.
-    const pqxx::result r = tx.exec(
-        "SELECT nspname FROM pg_namespace WHERE nspname ~ '^migsim_scratch_[0-9]+_[0-9]+$' "
-        "AND split_part(nspname, '_', 3)::int NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)");
-    for (const pqxx::row& row : r) tx.exec0("DROP SCHEMA IF EXISTS " + tx.quote_name(row[0].as<std::string>()) + " CASCADE");
-    return static_cast<int>(r.size());
+  return guarded("listing scratch schemas", [&] {
+    pqxx::read_transaction tx(conn.raw());
+    std::vector<ScratchSchemaInfo> out;
+    for (const pqxx::row& r : tx.exec(
+             "SELECT nspname, split_part(nspname, '_', 3)::int, split_part(nspname, '_', 4)::bigint, "
+             "       EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = split_part(nspname, '_', 3)::int) "
+             "FROM pg_namespace WHERE nspname ~ '^migsim_scratch_[0-9]{1,9}_[0-9]{1,12}$' ORDER BY 3, 1")) {
+      out.push_back({r[0].as<std::string>(), r[1].as<int>(), r[2].as<long long>(), r[3].as<bool>()});
+    }
+    return out;
   });
+}
+
+void drop_scratch_schema(const std::string& dsn, const std::string& name) {
+  if (name.rfind("migsim_scratch_", 0) != 0) throw InputError(fmt::format("{} is not a migsim scratch schema", name));
+  Connection conn(dsn);
+  guarded(fmt::format("dropping scratch schema {}", name), [&] {
+    pqxx::nontransaction tx(conn.raw());
+    tx.exec0("DROP SCHEMA IF EXISTS " + tx.quote_name(name) + " CASCADE");
+  });
+}
+
+int drop_leftover_scratch_schemas(const std::string& dsn) {
+  int dropped = 0;
+  for (const ScratchSchemaInfo& s : list_scratch_schemas(dsn)) {
+    if (s.backend_alive) continue;
+    drop_scratch_schema(dsn, s.name);
+    ++dropped;
+  }
+  return dropped;
 }
 
 }  // namespace migsim::sampler

@@ -51,6 +51,20 @@ void check_runnable(const migration::Migration& migration, const migration::Rela
 Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
                 const SamplingOptions& options);
 
+// A scratch schema found on the server (name migsim_scratch_<pid>_<time>).
+struct ScratchSchemaInfo {
+  std::string name;
+  int backend_pid = 0;        // the backend of the run that made it
+  long long created_unix = 0; // from the name
+  bool backend_alive = false; // that backend still exists: its run may be going on
+};
+
+// Every scratch schema in the database, oldest first.
+std::vector<ScratchSchemaInfo> list_scratch_schemas(const std::string& dsn);
+
+// DROP SCHEMA ... CASCADE of one scratch schema; refuses any other name.
+void drop_scratch_schema(const std::string& dsn, const std::string& name);
+
 // Drops scratch schemas left by migsim runs whose backend no longer exists.
 // Returns how many were dropped.
 int drop_leftover_scratch_schemas(const std::string& dsn);

@@ -2,7 +2,13 @@
 // binary by sampler::LocalServer (the launcher `migsim demo` uses).
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -248,11 +254,99 @@ TEST(Safety, LeftoversOfCrashedRunsAreRemoved) {
   EXPECT_EQ(scratch_schemas(), 0);
 }
 
+// migsim as a child process, its stderr in a file.
+struct Child {
+  pid_t pid;
+  std::string err_path;
+};
+
+Child spawn_migsim(const std::vector<std::string>& args, const std::string& name) {
+  Child c{0, ::testing::TempDir() + name + ".err"};
+  std::vector<std::string> argv = {MIGSIM_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  c.pid = fork();
+  if (c.pid == 0) {
+    FILE* err = std::freopen(c.err_path.c_str(), "w", stderr);
+    FILE* out = std::freopen("/dev/null", "w", stdout);
+    (void)err;
+    (void)out;
+    std::vector<char*> raw;
+    for (std::string& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+  return c;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Waits until the child's stderr contains `text` (or it exits); true if seen.
+bool wait_for(const Child& c, const std::string& text, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (slurp(c.err_path).find(text) != std::string::npos) return true;
+    int status = 0;
+    if (waitpid(c.pid, &status, WNOHANG) == c.pid) return slurp(c.err_path).find(text) != std::string::npos;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int wait_exit(const Child& c) {
+  int status = 0;
+  waitpid(c.pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(Interrupt, CtrlCMidRunDropsTheScratchSchemaAndExits130) {
+  const std::string before = fingerprint("orders");
+  const std::string migration = write_file("int.sql", datasets::file("orders/migrations/quantity_to_bigint.sql"));
+  const Child c = spawn_migsim({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--repeats", "20"}, "int");
+  ASSERT_TRUE(wait_for(c, "run 1/20", 120)) << slurp(c.err_path);
+  ASSERT_EQ(scratch_schemas(), 1);
+  kill(c.pid, SIGINT);
+  EXPECT_EQ(wait_exit(c), 130) << slurp(c.err_path);
+  EXPECT_NE(slurp(c.err_path).find("interrupted"), std::string::npos);
+  EXPECT_EQ(scratch_schemas(), 0);
+  EXPECT_EQ(fingerprint("orders"), before);
+}
+
+TEST(Interrupt, KillNineLeavesASchemaThatCleanupRemoves) {
+  const std::string before = fingerprint("orders");
+  const std::string migration = write_file("kill.sql", datasets::file("orders/migrations/quantity_to_bigint.sql"));
+  const Child c = spawn_migsim({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--repeats", "20"}, "kill");
+  ASSERT_TRUE(wait_for(c, "run 1/20", 120)) << slurp(c.err_path);
+  kill(c.pid, SIGKILL);
+  wait_exit(c);
+  ASSERT_EQ(scratch_schemas(), 1);
+  // The server notices the dead client when its backend next talks to it.
+  const std::string pid = query_one("SELECT split_part(nspname, '_', 3) FROM pg_namespace WHERE nspname LIKE 'migsim_scratch_%'");
+  for (int i = 0; i < 600 && query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) != "0"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CliResult r = run({"cleanup", "--dsn", g_server->dsn(), "--dry-run"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("its backend is gone: would drop"), std::string::npos) << r.out;
+  EXPECT_EQ(scratch_schemas(), 1);
+  r = run({"cleanup", "--dsn", g_server->dsn()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 scratch schema found, 1 dropped"), std::string::npos) << r.out;
+  EXPECT_EQ(scratch_schemas(), 0);
+  EXPECT_EQ(fingerprint("orders"), before);
+}
+
 }  // namespace
 }  // namespace migsim
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  // migsim children must not inherit a blocked or ignored SIGINT.
+  signal(SIGINT, SIG_DFL);
   ::testing::AddGlobalTestEnvironment(new migsim::ServerEnvironment());
   return RUN_ALL_TESTS();
 }
