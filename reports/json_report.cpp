@@ -46,6 +46,20 @@ std::string render_json(const EstimateReport& r) {
                    {"slice_rows", r.samples.slice_rows},
                    {"whole_table", r.samples.whole_table}};
 
+  ordered_json representativeness = ordered_json::array();
+  for (const sampler::SliceStats& st : r.samples.slice_stats) {
+    ordered_json columns = ordered_json::array();
+    for (const auto& c : st.columns) {
+      columns.push_back({{"name", c.name}, {"null_frac_source", c.null_frac_source}, {"null_frac_slice", c.null_frac_slice}});
+    }
+    representativeness.push_back({{"n", st.rows},
+                                  {"row_width_source", st.row_width_source},
+                                  {"row_width_slice", st.row_width_slice},
+                                  {"representative", st.representative},
+                                  {"columns", columns}});
+  }
+  j["sampling"]["representativeness"] = representativeness;
+
   ordered_json samples = ordered_json::array();
   for (const sampler::SliceRun& run : r.samples.runs) {
     ordered_json statements = ordered_json::array();
@@ -59,6 +73,7 @@ std::string render_json(const EstimateReport& r) {
                             {"locks", s.locks_observed ? locks : ordered_json(nullptr)},
                             {"rewrite", s.rewrote},
                             {"wal_bytes", s.wal_bytes},
+                            {"temp_bytes", s.temp_bytes},
                             {"rows_affected", s.rows_affected}});
     }
     samples.push_back({{"n", run.rows}, {"repeat", run.repeat}, {"statements", statements}});

@@ -52,6 +52,22 @@ std::string render_text(const EstimateReport& r) {
   out += fmt::format("  sampling  {}{}, {} run{} per slice; slices of {} rows\n", s.method,
                      s.whole_table ? "" : fmt::format(" (seed {})", s.seed), s.repeats, s.repeats == 1 ? "" : "s",
                      slices);
+  for (const sampler::SliceStats& st : s.slice_stats) {
+    double worst_nulls = 0;
+    std::string worst_column;
+    for (const auto& c : st.columns) {
+      const double d = std::abs(c.null_frac_slice - c.null_frac_source);
+      if (d >= worst_nulls) {
+        worst_nulls = d;
+        worst_column = c.name;
+      }
+    }
+    out += fmt::format("            slice of {} rows: row width {:.0f} B vs {:.0f} B in the source ({:+.1f} %), "
+                       "null fractions within {:.1f} points ({}){}\n",
+                       grouped(st.rows), st.row_width_slice, st.row_width_source,
+                       st.row_width_source > 0 ? 100 * (st.row_width_slice / st.row_width_source - 1) : 0.0,
+                       100 * worst_nulls, worst_column, st.representative ? "" : "  NOT REPRESENTATIVE");
+  }
   out += "\n";
 
   const bool verify = r.actual_total_seconds.has_value();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -112,6 +113,18 @@ void detach_sequences(pqxx::work& tx, const std::string& schema, const std::stri
   }
 }
 
+// Temporary file bytes written in this database so far (sorts and hashes
+// that spilled past work_mem / maintenance_work_mem). Cumulative statistics
+// are flushed when a backend goes idle, at most once a second unless forced:
+// force this backend's, then read past the statistics snapshot.
+long long temp_bytes(Connection& conn) {
+  pqxx::nontransaction tx(conn.raw());
+  tx.exec("SELECT pg_stat_force_next_flush()");
+  return tx.exec1("SELECT pg_stat_clear_snapshot(), temp_bytes FROM pg_stat_database "
+                  "WHERE datname = current_database()")[1]
+      .as<long long>();
+}
+
 void vacuum_analyze(Connection& conn, const std::string& qualified) {
   pqxx::nontransaction tx(conn.raw());
   tx.exec0("VACUUM (ANALYZE) " + qualified);
@@ -125,7 +138,13 @@ struct SourceStructure {
   std::vector<std::string> index_definitions;      // pg_get_indexdef of indexes no constraint owns
   std::vector<std::pair<std::string, std::string>> constraints;  // name, pg_get_constraintdef (p, u, x)
   std::vector<std::string> notes;
+  std::vector<SliceStats::Column> stats;  // source's pg_stats: name, null_frac (slice fields unused)
+  std::vector<double> avg_widths;         // source's pg_stats.avg_width, parallel to stats
 };
+
+constexpr const char* kStatsQuery =
+    "SELECT attname::text, null_frac::float8, avg_width::float8 FROM pg_stats "
+    "WHERE schemaname = $1 AND tablename = $2 AND NOT inherited ORDER BY attname";
 
 // SET LOCAL of the source timeouts, for every transaction that touches the source.
 void limit_waits(pqxx::transaction_base& tx, const SamplingOptions& o) {
@@ -158,8 +177,43 @@ SourceStructure read_structure(Connection& source, const TableProfile& table, co
       s.constraints.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
     }
   }
+  for (const pqxx::row& r : tx.exec_params(kStatsQuery, table.schema, table.name)) {
+    s.stats.push_back({r[0].as<std::string>(), r[1].as<double>(), 0});
+    s.avg_widths.push_back(r[2].as<double>());
+  }
+  if (s.stats.empty()) {
+    s.notes.push_back("the source table has no statistics (never analyzed), so the slices' row width and null "
+                      "fractions were not compared with it");
+  }
   tx.commit();
   return s;
+}
+
+// Compares the analyzed slice with the source's statistics.
+SliceStats compare_slice(Connection& work, const SourceStructure& structure, const std::string& scratch,
+                         long long rows) {
+  SliceStats st;
+  st.rows = rows;
+  pqxx::read_transaction tx(work.raw());
+  std::map<std::string, std::pair<double, double>> slice;  // name -> null_frac, avg_width
+  for (const pqxx::row& r : tx.exec_params(kStatsQuery, scratch, kSliceTable)) {
+    slice[r[0].as<std::string>()] = {r[1].as<double>(), r[2].as<double>()};
+  }
+  for (size_t i = 0; i < structure.stats.size(); ++i) {
+    SliceStats::Column c = structure.stats[i];
+    st.row_width_source += structure.avg_widths[i];
+    if (auto it = slice.find(c.name); it != slice.end()) {
+      c.null_frac_slice = it->second.first;
+      st.row_width_slice += it->second.second;
+    }
+    st.representative = st.representative && std::abs(c.null_frac_slice - c.null_frac_source) <= 0.10;
+    st.columns.push_back(c);
+  }
+  if (st.row_width_source > 0) {
+    st.representative =
+        st.representative && std::abs(st.row_width_slice - st.row_width_source) <= 0.10 * st.row_width_source;
+  }
+  return st;
 }
 
 // Builds the source's indexes and index-backed constraints on `work_table`,
@@ -287,6 +341,7 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
     return t0;
   };
   try {
+    const long long temp_before = temp_bytes(ctx.work);
     if (st.in_transaction_block_allowed) {
       pqxx::work tx(ctx.work.raw());
       const auto t0 = execute(tx);
@@ -317,10 +372,13 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
       run.seconds = seconds_between(t0, Clock::now());
       filenode_after = filenode(tx);
     }
-    pqxx::nontransaction tx(ctx.work.raw());
-    run.wal_bytes = tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint",
-                                    lsn_before)[0]
-                        .as<long long>();
+    {
+      pqxx::nontransaction tx(ctx.work.raw());
+      run.wal_bytes = tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint",
+                                      lsn_before)[0]
+                          .as<long long>();
+    }
+    run.temp_bytes = std::max(0LL, temp_bytes(ctx.work) - temp_before);
   } catch (const UnsafeMigration&) {
     throw;
   } catch (const Interrupted&) {
@@ -425,6 +483,24 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
     samples.slice_rows.push_back(rows);
     say(options, fmt::format("slice {}/{}: {} rows copied in {:.1f} s", k + 1, ladder.size(), rows,
                              seconds_between(t0, Clock::now())));
+    if (!structure.stats.empty() && rows > 0) {
+      SliceStats st = guarded("comparing the slice with the source",
+                              [&] { return compare_slice(work, structure, scratch.name(), rows); });
+      if (!st.representative) {
+        std::string worst;
+        for (const auto& c : st.columns) {
+          if (std::abs(c.null_frac_slice - c.null_frac_source) > 0.10) {
+            worst += fmt::format(" {} is {:.0f} % NULL in the slice, {:.0f} % in the source;", c.name,
+                                 100 * c.null_frac_slice, 100 * c.null_frac_source);
+          }
+        }
+        samples.notes.push_back(fmt::format(
+            "slice {} ({} rows) differs from the source by more than 10 %: row width {:.0f} B vs {:.0f} B;{} "
+            "its timings may not scale to the table",
+            k + 1, rows, st.row_width_slice, st.row_width_source, worst));
+      }
+      samples.slice_stats.push_back(std::move(st));
+    }
     if (rows == 0 && table.rows > 0) {
       samples.notes.push_back(fmt::format("the slice of about {} rows came back empty (TABLESAMPLE picks whole "
                                           "pages); it was skipped",

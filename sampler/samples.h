@@ -21,6 +21,7 @@ struct StatementRun {
   std::vector<ObservedLock> locks;
   bool rewrote = false;         // the table's relfilenode changed
   long long wal_bytes = 0;      // pg_current_wal_insert_lsn difference (cluster-wide)
+  long long temp_bytes = 0;     // pg_stat_database.temp_bytes difference (whole database)
   long long rows_affected = 0;
 };
 
@@ -31,6 +32,20 @@ struct SliceRun {
   std::vector<StatementRun> statements;  // parallel to Migration::statements
 };
 
+// How a slice compares with the source (from pg_stats of each).
+struct SliceStats {
+  long long rows = 0;
+  double row_width_source = 0;  // sum of pg_stats.avg_width, bytes
+  double row_width_slice = 0;
+  struct Column {
+    std::string name;
+    double null_frac_source = 0;
+    double null_frac_slice = 0;
+  };
+  std::vector<Column> columns;
+  bool representative = true;   // width within 10 %, every null fraction within 10 points
+};
+
 struct Samples {
   std::string method;        // e.g. "SYSTEM" (TABLESAMPLE method) or "whole table"
   std::string method_reason;
@@ -39,6 +54,7 @@ struct Samples {
   std::vector<long long> slice_rows;  // the ladder, as copied
   bool whole_table = false;           // the table was small enough to copy whole
   std::vector<SliceRun> runs;
+  std::vector<SliceStats> slice_stats;  // one per slice, when the source has statistics
   std::vector<std::string> notes;     // things the user should know
 };
 
