@@ -123,7 +123,8 @@ std::vector<int> transaction_blocks(const Migration& migration);
 
 // The statement's SQL with every reference to a table for which `replace`
 // returns a non-empty string rewritten to that string (already quoted), by
-// parse-tree position, never by text search.
+// parse-tree position, never by text search. Names without a position in the
+// parse tree (DROP's objects) are left as written.
 template <typename Replace>
 std::string redirect_relations(const Statement& statement, Replace&& replace);
 
@@ -139,6 +140,7 @@ template <typename Replace>
 std::string redirect_relations(const Statement& statement, Replace&& replace) {
   std::vector<NameEdit> edits;
   for (const RelationLock& lock : statement.locks) {
+    if (lock.relation.name_begin < 0) continue;  // named without a position (DROP): nothing to rewrite
     std::string to = replace(lock.relation);
     if (!to.empty()) edits.push_back({lock.relation.name_begin, lock.relation.name_end, std::move(to)});
   }

@@ -118,11 +118,18 @@ void detach_sequences(pqxx::work& tx, const std::string& schema, const std::stri
 // are flushed when a backend goes idle, at most once a second unless forced:
 // force this backend's, then read past the statistics snapshot.
 long long temp_bytes(Connection& conn) {
-  pqxx::nontransaction tx(conn.raw());
-  tx.exec("SELECT pg_stat_force_next_flush()");
-  return tx.exec1("SELECT pg_stat_clear_snapshot(), temp_bytes FROM pg_stat_database "
-                  "WHERE datname = current_database()")[1]
-      .as<long long>();
+  {
+    pqxx::work tx(conn.raw());
+    tx.exec("SET LOCAL statement_timeout = 0; SELECT pg_stat_force_next_flush()");
+    tx.commit();
+  }
+  pqxx::work tx(conn.raw());
+  tx.exec("SET LOCAL statement_timeout = 0");
+  const long long bytes = tx.exec1("SELECT pg_stat_clear_snapshot(), temp_bytes FROM pg_stat_database "
+                                   "WHERE datname = current_database()")[1]
+                              .as<long long>();
+  tx.commit();
+  return bytes;
 }
 
 void vacuum_analyze(Connection& conn, const std::string& qualified) {
@@ -317,6 +324,11 @@ struct RunContext {
   }
 }
 
+// migsim's own queries around a statement run with no timeouts, whatever the
+// migration SET on the session before (a migration's `SET statement_timeout`
+// is for its own statements).
+void own_limits(pqxx::transaction_base& tx) { tx.exec("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0"); }
+
 StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   StatementRun run;
   if (st.is_transaction_control) return run;  // each statement runs in its own transaction
@@ -326,26 +338,29 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   });
   const std::string oid = std::to_string(ctx.table_oid);
   run.executed = true;
-  std::string lsn_before;
-  long long filenode_before = 0;
-  long long filenode_after = 0;
   auto filenode = [&oid](pqxx::transaction_base& tx) {
     return tx.exec_params1("SELECT coalesce(pg_relation_filenode($1::oid), 0)::bigint", oid)[0].as<long long>();
   };
-  // Runs the statement in `tx` and notes what is visible before and after it.
-  auto execute = [&](pqxx::transaction_base& tx) {
+  // Before: in a transaction of migsim's own.
+  long long filenode_before = 0;
+  std::string lsn_before;
+  guarded("observing the copy before a statement", [&] {
+    pqxx::work tx(ctx.work.raw());
+    own_limits(tx);
     filenode_before = filenode(tx);
     lsn_before = tx.exec1("SELECT pg_current_wal_insert_lsn()::text")[0].as<std::string>();
-    const auto t0 = Clock::now();
-    run.rows_affected = tx.exec(sql).affected_rows();
-    return t0;
-  };
+    tx.commit();
+  });
+  const long long temp_before = guarded("reading temp file statistics", [&] { return temp_bytes(ctx.work); });
+
+  long long filenode_after = 0;
   try {
-    const long long temp_before = temp_bytes(ctx.work);
     if (st.in_transaction_block_allowed) {
       pqxx::work tx(ctx.work.raw());
-      const auto t0 = execute(tx);
+      const auto t0 = Clock::now();
+      run.rows_affected = tx.exec(sql).affected_rows();
       const auto t1 = Clock::now();
+      own_limits(tx);
       run.locks_observed = true;
       for (const pqxx::row& l : tx.exec_params("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND "
                                                "locktype = 'relation' AND relation = $1::oid AND granted",
@@ -368,17 +383,10 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
       run.seconds = seconds_between(t0, t1) + seconds_between(t2, Clock::now());
     } else {
       pqxx::nontransaction tx(ctx.work.raw());
-      const auto t0 = execute(tx);
+      const auto t0 = Clock::now();
+      run.rows_affected = tx.exec(sql).affected_rows();
       run.seconds = seconds_between(t0, Clock::now());
-      filenode_after = filenode(tx);
     }
-    {
-      pqxx::nontransaction tx(ctx.work.raw());
-      run.wal_bytes = tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint",
-                                      lsn_before)[0]
-                          .as<long long>();
-    }
-    run.temp_bytes = std::max(0LL, temp_bytes(ctx.work) - temp_before);
   } catch (const UnsafeMigration&) {
     throw;
   } catch (const Interrupted&) {
@@ -386,6 +394,17 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   } catch (...) {
     statement_failed(ctx, st);
   }
+  guarded("observing the copy after a statement", [&] {
+    pqxx::work tx(ctx.work.raw());
+    own_limits(tx);
+    if (!st.in_transaction_block_allowed) filenode_after = filenode(tx);
+    run.wal_bytes = tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint",
+                                    lsn_before)[0]
+                        .as<long long>();
+    tx.commit();
+  });
+  run.temp_bytes = std::max(0LL, guarded("reading temp file statistics", [&] { return temp_bytes(ctx.work); }) -
+                                     temp_before);
   run.rewrote = filenode_before != 0 && filenode_after != 0 && filenode_before != filenode_after;
   return run;
 }

@@ -46,7 +46,17 @@ class ServerEnvironment : public ::testing::Environment {
         "  $$ INSERT INTO public.audit (note) VALUES ('written') RETURNING note $$;"
         "CREATE TABLE tickets (id serial PRIMARY KEY, title text NOT NULL);"
         "INSERT INTO tickets (title) SELECT 'ticket ' || g FROM generate_series(1, 3000) g;"
-        "ANALYZE tickets;");
+        "ANALYZE tickets;"
+        "CREATE TABLE empty_t (id int PRIMARY KEY, v text); ANALYZE empty_t;"
+        "CREATE TABLE one_row (id int PRIMARY KEY, v text); INSERT INTO one_row VALUES (1, 'only'); ANALYZE one_row;"
+        "CREATE TABLE blobs (id int PRIMARY KEY, payload text);"
+        "INSERT INTO blobs SELECT g, (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 32768) i)"
+        "  FROM generate_series(1, 20) g; ANALYZE blobs;"
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"
+        "CREATE TABLE people (id int PRIMARY KEY, m mood NOT NULL, name text);"
+        "INSERT INTO people SELECT g, (ARRAY['sad','ok','happy']::mood[])[1 + g % 3], 'Name ' || g"
+        "  FROM generate_series(1, 5000) g;"
+        "CREATE INDEX people_lower_name_idx ON people (lower(name)) WHERE m = 'happy'; ANALYZE people;");
     tx.commit();
   }
   void TearDown() override {
@@ -159,6 +169,66 @@ TEST(Estimate, SmallTableIsCopiedWholeAndSequencesStayUntouched) {
   EXPECT_EQ(j.at("samples")[0].at("statements")[0].at("rows_affected"), 100);
 }
 
+nlohmann::json estimate_json(const std::string& name, const std::string& sql, std::vector<std::string> extra = {}) {
+  const std::string migration = write_file(name, sql);
+  std::vector<std::string> args = {"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--format", "json",
+                                   "--quiet", "--repeats", "1"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const CliResult r = run(args);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+}
+
+TEST(Tables, EmptyAndOneRowTablesAreCopiedWholeAndNotExtrapolated) {
+  const std::string empty_before = fingerprint("empty_t");
+  nlohmann::json j = estimate_json("empty.sql", "ALTER TABLE empty_t ALTER COLUMN id TYPE bigint;\n");
+  ASSERT_FALSE(j.empty());
+  EXPECT_TRUE(j.at("sampling").at("whole_table").get<bool>());
+  EXPECT_EQ(j.at("sampling").at("slice_rows"), nlohmann::json::array({0}));
+  EXPECT_EQ(j.at("statements")[0].at("extrapolation_factor"), 1.0);
+  EXPECT_EQ(fingerprint("empty_t"), empty_before);
+
+  const std::string one_before = fingerprint("one_row");
+  j = estimate_json("one.sql", "ALTER TABLE one_row ALTER COLUMN id TYPE bigint;\n");
+  ASSERT_FALSE(j.empty());
+  EXPECT_EQ(j.at("sampling").at("slice_rows"), nlohmann::json::array({1}));
+  const auto& st = j.at("statements")[0];
+  EXPECT_EQ(st.at("predicted_seconds"), j.at("samples")[0].at("statements")[0].at("seconds"));
+  EXPECT_EQ(fingerprint("one_row"), one_before);
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
+TEST(Tables, MegabyteValuesAreCopiedAndRewritten) {
+  const std::string before = fingerprint("blobs");
+  const nlohmann::json j = estimate_json("blobs.sql", "ALTER TABLE blobs ALTER COLUMN id TYPE bigint;\n");
+  ASSERT_FALSE(j.empty());
+  EXPECT_EQ(j.at("sampling").at("slice_rows"), nlohmann::json::array({20}));
+  const auto& run0 = j.at("samples")[0].at("statements")[0];
+  EXPECT_TRUE(run0.at("rewrite").get<bool>());
+  EXPECT_GT(run0.at("wal_bytes").get<long long>(), 1 << 20) << "the 1 MB values were not rewritten";
+  EXPECT_EQ(fingerprint("blobs"), before);
+}
+
+TEST(Tables, EnumColumnAndPartialExpressionIndexKeepTheirNames) {
+  const std::string before = fingerprint("people");
+  const nlohmann::json j = estimate_json(
+      "people.sql", "DROP INDEX people_lower_name_idx;\nALTER TABLE people ALTER COLUMN m TYPE text;\n");
+  ASSERT_FALSE(j.empty());
+  EXPECT_EQ(j.at("statements")[1].at("effect"), "unknown");
+  EXPECT_TRUE(j.at("samples")[0].at("statements")[1].at("rewrite").get<bool>());
+  EXPECT_EQ(fingerprint("people"), before);
+  EXPECT_EQ(query_one("SELECT count(*) FROM pg_indexes WHERE indexname = 'people_lower_name_idx'"), "1");
+}
+
+TEST(Tables, SortsThatSpillReportTempBytes) {
+  const nlohmann::json j = estimate_json(
+      "spill.sql", "SET maintenance_work_mem = '1MB';\nCREATE INDEX orders_spill_idx ON orders (status, created_at, customer_id);\n",
+      {"--max-slice-rows", "60000"});
+  ASSERT_FALSE(j.empty());
+  const auto& largest = j.at("samples").back();
+  EXPECT_GT(largest.at("statements")[1].at("temp_bytes").get<long long>(), 0) << largest.dump();
+}
+
 TEST(Estimate, ExitCodesAndMessages) {
   const std::string bad = write_file("bad.sql", "ALTER TABLE orders\n  ADD COLUMN x int DEFALT 0;\n");
   CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", bad});
@@ -181,6 +251,15 @@ TEST(Estimate, ExitCodesAndMessages) {
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find(fails + ":2:1: the statement failed on the scratch copy of public.orders: ERROR:  column "
                                "\"note\" cannot be cast automatically to type integer"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(scratch_schemas(), 0);
+
+  const std::string slow = write_file("slow.sql", "SET statement_timeout = '1ms';\nALTER TABLE orders ALTER COLUMN quantity TYPE bigint;\n");
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", slow, "--quiet"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find(slow + ":2:1: the statement failed on the scratch copy of public.orders: ERROR:  canceling "
+                              "statement due to statement timeout"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(scratch_schemas(), 0);
