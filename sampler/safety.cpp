@@ -45,7 +45,8 @@ constexpr std::string_view kSafeFunctions[] = {
     "replace", "reverse", "right", "round", "rpad", "rtrim", "sha256", "sign", "split_part", "sqrt",
     "starts_with", "statement_timestamp", "string_to_array", "strpos", "substr", "substring", "timezone",
     "to_char", "to_date", "to_json", "to_jsonb", "to_number", "to_timestamp", "transaction_timestamp", "trim",
-    "trunc", "upper"};
+    "trunc", "upper", "generate_series", "unnest", "count", "sum", "min", "max", "avg", "string_agg",
+    "array_agg", "jsonb_agg", "json_agg", "bool_and", "bool_or", "row_number", "rank", "dense_rank"};
 
 bool allowed_function(const std::string& name, const std::set<std::string>& extra) {
   if (extra.count(name)) return true;

@@ -343,9 +343,10 @@ Child spawn_migsim(const std::vector<std::string>& args, const std::string& name
   Child c{0, ::testing::TempDir() + name + ".err"};
   std::vector<std::string> argv = {MIGSIM_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
+  std::ofstream(c.err_path, std::ios::trunc).close();  // no stale output from an earlier run
   c.pid = fork();
   if (c.pid == 0) {
-    FILE* err = std::freopen(c.err_path.c_str(), "w", stderr);
+    FILE* err = std::freopen(c.err_path.c_str(), "a", stderr);
     FILE* out = std::freopen("/dev/null", "w", stdout);
     (void)err;
     (void)out;
