@@ -5,6 +5,8 @@
 // with tests/cases/fixture.sql.
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -27,12 +29,7 @@ namespace fs = std::filesystem;
 using migration::Effect;
 using migration::Statement;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read(const fs::path& p) { return testing::read_file(p.string()); }
 
 std::string dsn_for(const std::string& db) {
   return fmt::format("host={} port={} user=postgres dbname={}", g_server->directory(), g_server->port(), db);

@@ -6,6 +6,8 @@
 // write its .expected, then read it (and let cases_server_test confirm it).
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -37,12 +39,7 @@ std::string describe(const Migration& m, const std::vector<Finding>& findings) {
   return out;
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read(const fs::path& p) { return testing::read_file(p.string()); }
 
 std::string without_comments(const std::string& text) {
   std::istringstream in(text);

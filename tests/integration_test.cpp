@@ -2,6 +2,8 @@
 // binary by sampler::LocalServer (the launcher `migsim demo` uses).
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -359,12 +361,7 @@ Child spawn_migsim(const std::vector<std::string>& args, const std::string& name
   return c;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string slurp(const std::string& path) { return testing::read_file(path); }
 
 // Waits until the child's stderr contains `text` (or it exits); true if seen.
 bool wait_for(const Child& c, const std::string& text, int seconds) {
