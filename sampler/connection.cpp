@@ -13,11 +13,19 @@ std::string trimmed(std::string s) {
 }  // namespace
 
 std::unique_ptr<pqxx::connection> Connection::open(const std::string& dsn) {
+  std::unique_ptr<pqxx::connection> c;
   try {
-    return std::make_unique<pqxx::connection>(dsn);
+    c = std::make_unique<pqxx::connection>(dsn);
   } catch (const std::exception& e) {
     throw DatabaseError(fmt::format("cannot connect to PostgreSQL: {}", trimmed(e.what())));
   }
+  try {
+    // A DBA looking at pg_stat_activity sees who this is.
+    pqxx::nontransaction(*c).exec(kApplicationNameSql);
+  } catch (const std::exception& e) {
+    throw DatabaseError(fmt::format("cannot set up the connection: {}", trimmed(e.what())));
+  }
+  return c;
 }
 
 Connection::Connection(const std::string& dsn)

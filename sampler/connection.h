@@ -12,6 +12,10 @@
 
 namespace migsim::sampler::detail {
 
+// Every connection migsim opens names itself, so that its sessions are
+// recognisable in pg_stat_activity.
+inline constexpr const char* kApplicationNameSql = "SET application_name = 'migsim'";
+
 class Connection {
  public:
   // Connects now. Throws DatabaseError with libpq's message.

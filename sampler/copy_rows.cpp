@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "sampler/connection.h"
 #include "sampler/errors.h"
 #include "sampler/interrupt.h"
 
@@ -33,17 +34,18 @@ std::string trimmed(std::string s) {
   throw DatabaseError(fmt::format("{}: {}", what, trimmed(msg)));
 }
 
+void exec(PGconn* c, const std::string& sql, ExecStatusType expected, const std::string& what) {
+  Result r(PQexec(c, sql.c_str()));
+  if (!r || PQresultStatus(r.get()) != expected) fail(c, r.get(), what);
+}
+
 Conn open(const std::string& dsn) {
   Conn c(PQconnectdb(dsn.c_str()));
   if (!c || PQstatus(c.get()) != CONNECTION_OK) {
     throw DatabaseError(fmt::format("cannot connect to PostgreSQL: {}", trimmed(PQerrorMessage(c.get()))));
   }
+  exec(c.get(), kApplicationNameSql, PGRES_COMMAND_OK, "setting up the connection");
   return c;
-}
-
-void exec(PGconn* c, const std::string& sql, ExecStatusType expected, const std::string& what) {
-  Result r(PQexec(c, sql.c_str()));
-  if (!r || PQresultStatus(r.get()) != expected) fail(c, r.get(), what);
 }
 
 // Reads the results left after a COPY and fails on an error among them.

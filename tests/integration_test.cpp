@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -341,10 +342,8 @@ struct Child {
   std::string err_path;
 };
 
-Child spawn_migsim(const std::vector<std::string>& args, const std::string& name) {
+Child spawn(std::vector<std::string> argv, const std::string& name) {
   Child c{0, ::testing::TempDir() + name + ".err"};
-  std::vector<std::string> argv = {MIGSIM_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
   std::ofstream(c.err_path, std::ios::trunc).close();  // no stale output from an earlier run
   c.pid = fork();
   if (c.pid == 0) {
@@ -359,6 +358,12 @@ Child spawn_migsim(const std::vector<std::string>& args, const std::string& name
     _exit(127);
   }
   return c;
+}
+
+Child spawn_migsim(const std::vector<std::string>& args, const std::string& name) {
+  std::vector<std::string> argv = {MIGSIM_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn(argv, name);
 }
 
 std::string slurp(const std::string& path) { return testing::read_file(path); }
@@ -415,6 +420,59 @@ TEST(Interrupt, KillNineLeavesASchemaThatCleanupRemoves) {
   EXPECT_NE(r.out.find("1 scratch schema found, 1 dropped"), std::string::npos) << r.out;
   EXPECT_EQ(scratch_schemas(), 0);
   EXPECT_EQ(fingerprint("orders"), before);
+}
+
+// A live workload on the source table while migsim samples it: reads and
+// (value-preserving) updates by primary key from pgbench. migsim only reads
+// the source, so no pgbench backend may wait on a lock held by a migsim
+// session for 100 ms or more, and pgbench must finish without errors.
+TEST(Safety, ALiveWorkloadIsNotBlockedByMigsim) {
+  const std::string before = fingerprint("orders");
+  const std::string script = write_file("workload.pgbench",
+                                        "\\set id random(1, 200000)\n"
+                                        "SELECT status, quantity FROM orders WHERE id = :id;\n"
+                                        "UPDATE orders SET quantity = quantity WHERE id = :id;\n");
+  const std::string bin = std::string(MIGSIM_PG_BIN) + "/pgbench";
+  const Child bench = spawn({bin, "-n", "-h", g_server->directory(), "-p", std::to_string(g_server->port()), "-U",
+                             "postgres", "-f", script, "-c", "4", "-j", "2", "-T", "20", "-R", "200", "postgres"},
+                            "pgbench");
+  // Watch every 10 ms for pgbench backends waiting on a lock that a migsim session blocks.
+  std::atomic<bool> done{false};
+  std::atomic<double> worst_wait_ms{0};
+  std::atomic<int> samples{0};
+  std::thread monitor([&] {
+    pqxx::connection c{g_server->dsn()};
+    while (!done) {
+      pqxx::nontransaction tx{c};
+      const pqxx::row r = tx.exec1(
+          "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - l.waitstart)) * 1000, 0) "
+          "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+          "WHERE NOT l.granted AND l.waitstart IS NOT NULL AND a.application_name = 'pgbench' "
+          "AND EXISTS (SELECT 1 FROM pg_stat_activity m WHERE m.application_name = 'migsim' "
+          "            AND m.pid = ANY (pg_blocking_pids(l.pid)))");
+      const double ms = r[0].as<double>();
+      if (ms > worst_wait_ms) worst_wait_ms = ms;
+      ++samples;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const std::string migration = write_file("live.sql", datasets::file("orders/migrations/quantity_to_bigint.sql"));
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--quiet", "--repeats", "2"});
+  const int bench_code = wait_exit(bench);
+  done = true;
+  monitor.join();
+  const std::string bench_out = slurp(bench.err_path);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(bench_code, 0) << bench_out;
+  EXPECT_EQ(bench_out.find("ERROR"), std::string::npos) << bench_out;
+  EXPECT_GT(samples.load(), 100);
+  EXPECT_LT(worst_wait_ms.load(), 100.0);
+  std::printf("live workload: worst lock wait of a pgbench backend behind a migsim session: %.1f ms over %d "
+              "samples\n",
+              worst_wait_ms.load(), samples.load());
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(scratch_schemas(), 0);
 }
 
 }  // namespace
