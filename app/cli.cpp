@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -15,6 +16,8 @@
 #include "reports/format.h"
 #include "reports/lint_report.h"
 #include "reports/render.h"
+#include "reports/traffic_report.h"
+#include "sampler/traffic.h"
 #include "sampler/errors.h"
 
 namespace migsim::app {
@@ -28,6 +31,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  estimate   time a migration on slices of the real table and predict the full-size time and locks\n"
     "  lint       static analysis, no database: locks, effects and golden-rule findings per statement\n"
+    "  traffic    measure a table's live query rates and write a traffic profile for the lock simulator\n"
     "  cleanup    list and drop scratch schemas left by crashed migsim runs\n"
     "  demo       start a throwaway PostgreSQL, load a 1,000,000-row table, estimate an example migration\n"
     "\n"
@@ -277,6 +281,51 @@ int cmd_lint(const std::vector<std::string>& args, std::ostream& out) {
   return kExitOk;
 }
 
+int cmd_traffic(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string dsn;
+  std::string table;
+  std::string interval = "30s";
+  std::string output;
+  bool quiet = false;
+  bool help = false;
+  po::options_description desc(
+      "migsim traffic --table NAME [--dsn DSN] [--interval 30s] [--output FILE]\n\n"
+      "Samples the table's statistics (pg_stat_user_tables, and pg_stat_statements when installed) twice,\n"
+      "--interval apart, and writes the rates as a traffic profile (JSON) for `migsim simulate`. Reads\n"
+      "statistics only.\n\noptions");
+  desc.add_options()
+      ("dsn", po::value(&dsn), "libpq connection string or URI (default: the PG* environment variables)")
+      ("table", po::value(&table), "NAME or SCHEMA.NAME")
+      ("interval", po::value(&interval)->default_value(interval), "how long to measure (e.g. 30s, 5min)")
+      ("output,o", po::value(&output), "write the profile to FILE instead of standard output")
+      ("quiet,q", po::bool_switch(&quiet), "no progress on stderr")
+      ("help,h", po::bool_switch(&help), "this help");
+  parse(args, desc);
+  if (help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  if (table.empty()) throw UsageError("--table NAME is required");
+  const auto seconds = reports::parse_duration(interval);
+  if (!seconds || *seconds < 1) throw UsageError(fmt::format("--interval: '{}' is not a duration of at least 1 s", interval));
+  CommonOptions progress_options;
+  progress_options.quiet = quiet;
+  const size_t dot = table.find('.');
+  const sampler::TrafficMeasurement m = sampler::measure_traffic(
+      dsn, dot == std::string::npos ? "" : table.substr(0, dot), dot == std::string::npos ? table : table.substr(dot + 1),
+      *seconds, progress_printer(progress_options, err));
+  const std::string json = reports::render_traffic_json(m);
+  if (output.empty()) {
+    out << json << std::flush;
+  } else {
+    std::ofstream file(output);
+    file << json;
+    if (!file) throw sampler::InputError(fmt::format("{}: cannot write the traffic profile", output));
+    if (!quiet) err << fmt::format("migsim: traffic profile of {}.{} written to {}\n", m.schema, m.table, output);
+  }
+  return kExitOk;
+}
+
 int cmd_cleanup(const std::vector<std::string>& args, std::ostream& out) {
   std::string dsn;
   std::string older_than;
@@ -338,6 +387,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "demo") return cmd_demo(rest, out, err);
     if (args[0] == "lint") return cmd_lint(rest, out);
     if (args[0] == "cleanup") return cmd_cleanup(rest, out);
+    if (args[0] == "traffic") return cmd_traffic(rest, out, err);
     throw UsageError(fmt::format("unknown command '{}'", args[0]));
   } catch (const UsageError& e) {
     err << "migsim: " << e.what() << "\n" << kUsage;

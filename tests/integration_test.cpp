@@ -475,6 +475,38 @@ TEST(Safety, ALiveWorkloadIsNotBlockedByMigsim) {
   EXPECT_EQ(scratch_schemas(), 0);
 }
 
+TEST(Traffic, MeasuresLiveRatesIntoASimulatorProfile) {
+  const std::string script = write_file("traffic.pgbench",
+                                        "\\set id random(1, 200000)\n"
+                                        "SELECT status FROM orders WHERE id = :id;\n"
+                                        "UPDATE orders SET quantity = quantity WHERE id = :id;\n");
+  const std::string bin = std::string(MIGSIM_PG_BIN) + "/pgbench";
+  const Child bench = spawn({bin, "-n", "-h", g_server->directory(), "-p", std::to_string(g_server->port()), "-U",
+                             "postgres", "-f", script, "-c", "2", "-T", "6", "-R", "100", "postgres"},
+                            "traffic-pgbench");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const std::string out = ::testing::TempDir() + "traffic.json";
+  const CliResult r = run({"traffic", "--dsn", g_server->dsn(), "--table", "public.orders", "--interval", "3s",
+                           "--output", out, "--quiet"});
+  EXPECT_EQ(wait_exit(bench), 0) << slurp(bench.err_path);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(slurp(out));
+  EXPECT_GT(j.at("pool_size").get<int>(), 0);
+  ASSERT_EQ(j.at("classes").size(), 2u);
+  const auto& reads = j.at("classes")[0];
+  const auto& writes = j.at("classes")[1];
+  EXPECT_EQ(reads.at("lock_mode"), "AccessShareLock");
+  EXPECT_EQ(writes.at("lock_mode"), "RowExclusiveLock");
+  // 100 transactions/s, each one read and one update: about 100/s each (stats flush once a second).
+  EXPECT_GT(reads.at("rate_per_s").get<double>(), 30.0) << j.dump();
+  EXPECT_LT(reads.at("rate_per_s").get<double>(), 300.0) << j.dump();
+  EXPECT_GT(writes.at("rate_per_s").get<double>(), 30.0) << j.dump();
+  EXPECT_EQ(reads.at("service_ms").at("dist"), "fixed");
+  EXPECT_EQ(j.at("measured").at("source"), "pg_stat_user_tables");
+
+  EXPECT_EQ(run({"traffic", "--dsn", g_server->dsn(), "--table", "nope", "--interval", "1s", "--quiet"}).code, 2);
+}
+
 }  // namespace
 }  // namespace migsim
 
