@@ -167,9 +167,10 @@ TrafficMeasurement measure_traffic(const std::string& dsn, const std::string& sc
     writes.lock_mode = sim::LockMode::RowExclusive;
     writes.rate_per_s = (after.rows_written - before.rows_written) / dt;
     m.profile.classes = {reads, writes};
-    m.notes.push_back("pg_stat_statements is not installed: reads are table scans per second (seq + index) and "
-                      "writes are rows inserted, updated and deleted per second; service times are not measured "
-                      "and are set to 2 ms: edit them, or install pg_stat_statements");
+    m.notes.push_back("pg_stat_statements is not installed: reads are table scans per second (seq + index; the "
+                      "scans UPDATE and DELETE make to find their rows are counted too) and writes are rows "
+                      "inserted, updated and deleted per second; service times are not measured and are set to "
+                      "2 ms: edit them, or install pg_stat_statements");
   }
   guarded("looking for long transactions", [&] {
     pqxx::read_transaction tx(c.raw());
