@@ -69,7 +69,8 @@ bool same_table(const migration::RelationRef& a, const migration::RelationRef& t
 }  // namespace
 
 void check_runnable(const migration::Migration& m, const migration::RelationRef& target,
-                    const std::set<std::string>& allowed_functions) {
+                    const std::set<std::string>& allowed_functions,
+                    const std::vector<migration::RelationRef>& copied) {
   for (const Statement& st : m.statements) {
     if (st.is_transaction_control) continue;
     for (const std::string& f : st.functions) {
@@ -86,7 +87,9 @@ void check_runnable(const migration::Migration& m, const migration::RelationRef&
     }
     for (const migration::RelationLock& lock : st.locks) {
       if (st.node == "DropStmt") break;  // names without a position: checked below
-      if (!same_table(lock.relation, target)) {
+      bool is_copied = false;
+      for (const migration::RelationRef& c : copied) is_copied = is_copied || same_table(lock.relation, c);
+      if (!same_table(lock.relation, target) && !is_copied) {
         const std::string name =
             lock.relation.schema.empty() ? lock.relation.name : lock.relation.schema + "." + lock.relation.name;
         refuse(m, st, fmt::format("the statement references table {}, but only {} is copied; migrations that "

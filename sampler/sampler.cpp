@@ -11,16 +11,16 @@
 #include <fmt/format.h>
 
 #include "sampler/connection.h"
-#include "sampler/copy_rows.h"
+#include "sampler/slice_copy.h"
 
 namespace migsim::sampler {
 namespace {
 
 using detail::Connection;
 using detail::guarded;
+using namespace detail;  // slice_copy.h
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kSliceTable = "migsim_slice";
 constexpr long long kWholeTableBelow = 1'000;
 constexpr long long kMinLargestSlice = 5'000;
 
@@ -77,42 +77,6 @@ class ScratchSchema {
   std::string name_;
 };
 
-// Insertable columns of a table (no dropped or generated ones), quoted.
-std::vector<std::string> insertable_columns(pqxx::transaction_base& tx, const std::string& qualified) {
-  std::vector<std::string> cols;
-  for (const pqxx::row& r : tx.exec_params("SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass "
-                                           "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
-                                           qualified)) {
-    cols.push_back(tx.quote_name(r[0].as<std::string>()));
-  }
-  return cols;
-}
-
-std::string join(const std::vector<std::string>& items, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
-}
-
-// Columns whose default calls nextval() still point at the source's sequence
-// after CREATE TABLE ... LIKE; give each its own scratch sequence so that the
-// migration (and the copy) never advance a production sequence.
-void detach_sequences(pqxx::work& tx, const std::string& schema, const std::string& table) {
-  const std::string qualified = tx.quote_name(schema) + "." + tx.quote_name(table);
-  const pqxx::result r = tx.exec_params(
-      "SELECT a.attname, a.attnum FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = "
-      "d.adnum WHERE d.adrelid = $1::regclass AND pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%'",
-      qualified);
-  for (const pqxx::row& row : r) {
-    const std::string column = row[0].as<std::string>();
-    const std::string seq = fmt::format("{}_seq_{}", table, row[1].as<int>());
-    const std::string seq_q = tx.quote_name(schema) + "." + tx.quote_name(seq);
-    tx.exec0("CREATE SEQUENCE " + seq_q + " OWNED BY " + qualified + "." + tx.quote_name(column));
-    tx.exec0("ALTER TABLE " + qualified + " ALTER COLUMN " + tx.quote_name(column) + " SET DEFAULT nextval(" +
-             tx.quote(seq_q) + "::regclass)");
-  }
-}
-
 // Temporary file bytes written in this database so far (sorts and hashes
 // that spilled past work_mem / maintenance_work_mem). Cumulative statistics
 // are flushed when a backend goes idle, at most once a second unless forced:
@@ -130,160 +94,6 @@ long long temp_bytes(Connection& conn) {
                               .as<long long>();
   tx.commit();
   return bytes;
-}
-
-void vacuum_analyze(Connection& conn, const std::string& qualified) {
-  pqxx::nontransaction tx(conn.raw());
-  tx.exec0("VACUUM (ANALYZE) " + qualified);
-}
-
-// What the copies need to look like the source beyond LIKE: its indexes and
-// index-backed constraints under their own names (so a migration naming
-// them finds them), read once from the catalog.
-struct SourceStructure {
-  std::vector<std::string> columns;                // insertable, quoted
-  std::vector<std::string> index_definitions;      // pg_get_indexdef of indexes no constraint owns
-  std::vector<std::pair<std::string, std::string>> constraints;  // name, pg_get_constraintdef (p, u, x)
-  std::vector<std::string> notes;
-  std::vector<SliceStats::Column> stats;  // source's pg_stats: name, null_frac (slice fields unused)
-  std::vector<double> avg_widths;         // source's pg_stats.avg_width, parallel to stats
-};
-
-constexpr const char* kStatsQuery =
-    "SELECT attname::text, null_frac::float8, avg_width::float8 FROM pg_stats "
-    "WHERE schemaname = $1 AND tablename = $2 AND NOT inherited ORDER BY attname";
-
-// SET LOCAL of the source timeouts, for every transaction that touches the source.
-void limit_waits(pqxx::transaction_base& tx, const SamplingOptions& o) {
-  tx.exec_params("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
-                 std::to_string(o.statement_timeout_ms), std::to_string(o.lock_timeout_ms));
-}
-
-SourceStructure read_structure(Connection& source, const TableProfile& table, const SamplingOptions& options) {
-  SourceStructure s;
-  pqxx::read_transaction tx(source.raw());
-  limit_waits(tx, options);
-  const std::string src = detail::quote_qualified(source.raw(), table.schema, table.name);
-  s.columns = insertable_columns(tx, src);
-  for (const pqxx::row& r : tx.exec_params(
-           "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = $1::regclass AND NOT EXISTS "
-           "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
-           "AND c.contype IN ('p', 'u', 'x')) ORDER BY i.indexrelid",
-           src)) {
-    s.index_definitions.push_back(r[0].as<std::string>());
-  }
-  for (const pqxx::row& r : tx.exec_params(
-           "SELECT conname, pg_get_constraintdef(oid), contype::text, confrelid::regclass::text FROM pg_constraint "
-           "WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x', 'f') ORDER BY oid",
-           src)) {
-    if (r[2].as<std::string>() == "f") {
-      s.notes.push_back(fmt::format("foreign key {} (to {}) is not copied: the copies have no foreign keys, and "
-                                    "statements that rely on them are not measured faithfully",
-                                    r[0].as<std::string>(), r[3].as<std::string>()));
-    } else {
-      s.constraints.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
-    }
-  }
-  for (const pqxx::row& r : tx.exec_params(kStatsQuery, table.schema, table.name)) {
-    s.stats.push_back({r[0].as<std::string>(), r[1].as<double>(), 0});
-    s.avg_widths.push_back(r[2].as<double>());
-  }
-  if (s.stats.empty()) {
-    s.notes.push_back("the source table has no statistics (never analyzed), so the slices' row width and null "
-                      "fractions were not compared with it");
-  }
-  tx.commit();
-  return s;
-}
-
-// Compares the analyzed slice with the source's statistics.
-SliceStats compare_slice(Connection& work, const SourceStructure& structure, const std::string& scratch,
-                         long long rows) {
-  SliceStats st;
-  st.rows = rows;
-  pqxx::read_transaction tx(work.raw());
-  std::map<std::string, std::pair<double, double>> slice;  // name -> null_frac, avg_width
-  for (const pqxx::row& r : tx.exec_params(kStatsQuery, scratch, kSliceTable)) {
-    slice[r[0].as<std::string>()] = {r[1].as<double>(), r[2].as<double>()};
-  }
-  for (size_t i = 0; i < structure.stats.size(); ++i) {
-    SliceStats::Column c = structure.stats[i];
-    st.row_width_source += structure.avg_widths[i];
-    if (auto it = slice.find(c.name); it != slice.end()) {
-      c.null_frac_slice = it->second.first;
-      st.row_width_slice += it->second.second;
-    }
-    st.representative = st.representative && std::abs(c.null_frac_slice - c.null_frac_source) <= 0.10;
-    st.columns.push_back(c);
-  }
-  if (st.row_width_source > 0) {
-    st.representative =
-        st.representative && std::abs(st.row_width_slice - st.row_width_source) <= 0.10 * st.row_width_source;
-  }
-  return st;
-}
-
-// Builds the source's indexes and index-backed constraints on `work_table`,
-// with their own names; the table reference in each index definition is
-// redirected by parse-tree position.
-void build_indexes(pqxx::work& tx, const SourceStructure& s, const std::string& work_table) {
-  for (const auto& [name, definition] : s.constraints) {
-    tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
-  }
-  for (const std::string& definition : s.index_definitions) {
-    const migration::Migration index = migration::parse_migration(definition, "pg_get_indexdef");
-    for (const migration::Statement& st : index.statements) {
-      tx.exec0(migration::redirect_relations(st, [&](const migration::RelationRef&) { return work_table; }));
-    }
-  }
-}
-
-// Copies about `target_rows` rows of the source into <scratch>.migsim_slice
-// and returns how many it copied. The source is read in its own READ ONLY
-// transaction with the source timeouts and streamed through the client, so no
-// transaction that reads the source ever writes.
-long long copy_slice(const std::string& dsn, const SourceStructure& structure, Connection& work,
-                     const TableProfile& table, const std::string& scratch, long long target_rows,
-                     const SamplingOptions& options) {
-  const std::string src = detail::quote_qualified(work.raw(), table.schema, table.name);
-  const std::string slice = detail::quote_qualified(work.raw(), scratch, kSliceTable);
-  {
-    pqxx::work tx(work.raw());
-    limit_waits(tx, options);  // LIKE reads the source's catalog entry under AccessShareLock
-    tx.exec0("DROP TABLE IF EXISTS " + slice + " CASCADE");
-    // Columns, defaults, NOT NULL and CHECK constraints, identity, generated
-    // columns, storage; the indexes come later, on each working copy.
-    tx.exec0("CREATE TABLE " + slice + " (LIKE " + src + " INCLUDING ALL EXCLUDING INDEXES)");
-    detach_sequences(tx, scratch, kSliceTable);
-    tx.commit();
-  }
-  const bool whole = static_cast<double>(target_rows) >= table.rows;
-  const std::vector<std::string>& cols = structure.columns;
-  detail::CopyRequest copy;
-  copy.dsn = dsn;
-  copy.select_sql = "SELECT " + join(cols, ", ") + " FROM " + src;
-  if (!whole) {
-    const double percent = std::min(100.0, 100.0 * static_cast<double>(target_rows) / table.rows);
-    copy.select_sql += fmt::format(" TABLESAMPLE SYSTEM ({:.6f}) REPEATABLE ({})", percent, options.seed);
-  }
-  copy.statement_timeout_ms = options.statement_timeout_ms;
-  copy.lock_timeout_ms = options.lock_timeout_ms;
-  copy.target_table = slice;
-  copy.column_list = join(cols, ", ");
-  detail::copy_rows(copy);
-
-  pqxx::work tx(work.raw());
-  // Scratch sequences continue after the copied values, as the source's do.
-  for (const pqxx::row& r : tx.exec_params(
-           "SELECT a.attname, pg_get_serial_sequence($1, a.attname) FROM pg_attribute a WHERE a.attrelid = "
-           "$1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND pg_get_serial_sequence($1, a.attname) IS NOT NULL",
-           slice)) {
-    tx.exec("SELECT setval(" + tx.quote(r[1].as<std::string>()) + ", coalesce(max(" + tx.quote_name(r[0].as<std::string>()) +
-            ")::bigint, 0) + 1, false) FROM " + slice);
-  }
-  const long long rows = tx.exec1("SELECT count(*) FROM " + slice)[0].as<long long>();
-  tx.commit();
-  return rows;
 }
 
 // Relation locks this backend holds, other than AccessShareLock, on
@@ -332,9 +142,10 @@ void own_limits(pqxx::transaction_base& tx) { tx.exec("SET LOCAL statement_timeo
 StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   StatementRun run;
   if (st.is_transaction_control) return run;  // each statement runs in its own transaction
-  const std::string sql = migration::redirect_relations(st, [&](const migration::RelationRef&) {
-    // check_runnable() made sure every reference is to the target table.
-    return detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name);
+  const std::string sql = migration::redirect_relations(st, [&](const migration::RelationRef& r) {
+    // check_runnable() made sure every reference is to the target or to a copied referenced table.
+    const std::string copy = referenced_copy(ctx.structure, ctx.work.raw(), ctx.scratch, r);
+    return copy.empty() ? detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name) : copy;
   });
   const std::string oid = std::to_string(ctx.table_oid);
   run.executed = true;
@@ -413,19 +224,8 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
 SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
   Connection& work = ctx.work;
   const std::string work_table = detail::quote_qualified(work.raw(), ctx.scratch, ctx.table.name);
-  const std::string slice = detail::quote_qualified(work.raw(), ctx.scratch, kSliceTable);
   guarded("preparing a copy of the slice", [&] {
-    {
-      pqxx::work tx(work.raw());
-      tx.exec0("DROP TABLE IF EXISTS " + work_table + " CASCADE");
-      tx.exec0("CREATE TABLE " + work_table + " (LIKE " + slice + " INCLUDING ALL)");
-      const std::string cols = join(insertable_columns(tx, slice), ", ");
-      tx.exec0("INSERT INTO " + work_table + " (" + cols + ") OVERRIDING SYSTEM VALUE SELECT " + cols + " FROM " +
-               slice);
-      build_indexes(tx, ctx.structure, work_table);
-      ctx.table_oid = tx.exec_params1("SELECT $1::regclass::oid::bigint", work_table)[0].as<long long>();
-      tx.commit();
-    }
+    ctx.table_oid = build_working_copy(work, ctx.structure, ctx.scratch, ctx.table.name);
     // Hint bits set, visibility map and statistics current: like a table in
     // steady state, not one just loaded.
     vacuum_analyze(work, work_table);
@@ -462,7 +262,6 @@ std::vector<long long> slice_ladder(double rows, long long max_slice_rows) {
 
 Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
                 const SamplingOptions& options) {
-  check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allowed_functions);
   drop_leftover_scratch_schemas(dsn);
 
   Connection source(dsn);
@@ -487,6 +286,10 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       guarded(fmt::format("reading the structure of {}.{}", table.schema, table.name),
               [&] { return read_structure(source, table, options); });
   samples.notes.insert(samples.notes.end(), structure.notes.begin(), structure.notes.end());
+  std::vector<migration::RelationRef> copied;
+  for (const ReferencedTable& ref : structure.referenced) copied.push_back({ref.schema, ref.name, -1, -1});
+  check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allowed_functions,
+                 copied);
   ScratchSchema scratch(work, dsn, options);
   RunContext ctx{work, migration, table, structure, scratch.name()};
   for (size_t k = 0; k < ladder.size(); ++k) {

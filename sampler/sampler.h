@@ -42,11 +42,15 @@ std::vector<long long> slice_ladder(double rows, long long max_slice_rows);
 // qualified DROP, a setting that changes name resolution or identity.
 // Function calls are allowed for a list of side-effect-free built-ins and for
 // the names in `allowed_functions` (as written: "name" or "schema.name").
+// References to the tables in `copied` (the target's foreign keys point at
+// them; the sampler copies them too) are allowed besides the target.
 void check_runnable(const migration::Migration& migration, const migration::RelationRef& target,
-                    const std::set<std::string>& allowed_functions = {});
+                    const std::set<std::string>& allowed_functions = {},
+                    const std::vector<migration::RelationRef>& copied = {});
 
-// Copies slices of `table`, runs `migration` on each copy `repeats` times and
-// returns what it observed. Throws InputError, UnsafeMigration, DatabaseError
+// Copies slices of `table` (and, for its foreign keys, the rows they
+// reference), runs `migration` on each copy `repeats` times and returns what
+// it observed. Throws InputError, UnsafeMigration, DatabaseError
 // or Interrupted; the scratch schema is gone in every case.
 Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
                 const SamplingOptions& options);

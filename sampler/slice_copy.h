@@ -1,0 +1,81 @@
+#pragma once
+// Internal to sampler/: making the scratch copies look like the source.
+//
+// The pristine slice (<scratch>.migsim_slice) holds rows only, with the
+// source's columns, defaults, NOT NULL and CHECK constraints. Each working copy
+// adds the source's indexes and PK/UNIQUE/EXCLUDE constraints under their own
+// names, and its foreign keys (NOT VALID) to copies of the referenced tables
+// that hold the rows the slice references.
+
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "sampler/connection.h"
+#include "sampler/samples.h"
+#include "sampler/sampler.h"
+
+namespace migsim::sampler::detail {
+
+inline constexpr const char* kSliceTable = "migsim_slice";
+
+struct ForeignKey {
+  std::string name;
+  std::string definition;        // pg_get_constraintdef
+  std::string ref_schema;        // the referenced table
+  std::string ref_table;
+  std::string columns;           // quoted, comma-separated, on the source
+  std::string ref_columns;       // quoted, comma-separated, on the referenced table
+  bool self_reference = false;
+};
+
+// A table the source references by foreign key, copied with the rows the slice needs.
+struct ReferencedTable {
+  std::string schema;
+  std::string name;
+  std::vector<std::string> columns;                               // insertable, quoted
+  std::vector<std::pair<std::string, std::string>> constraints;   // its PK/UNIQUE, for the FK to point at
+};
+
+struct SourceStructure {
+  std::vector<std::string> columns;                               // insertable, quoted
+  std::vector<std::string> index_definitions;                     // pg_get_indexdef of indexes no constraint owns
+  std::vector<std::pair<std::string, std::string>> constraints;   // name, pg_get_constraintdef (p, u, x)
+  std::vector<ForeignKey> foreign_keys;
+  std::vector<ReferencedTable> referenced;                        // distinct, other than the source
+  std::vector<std::string> notes;
+  std::vector<SliceStats::Column> stats;  // the source's pg_stats: name, null_frac
+  std::vector<double> avg_widths;         // the source's pg_stats.avg_width, parallel to stats
+};
+
+// SET LOCAL of the source timeouts, for every transaction that touches the source.
+void limit_waits(pqxx::transaction_base& tx, const SamplingOptions& options);
+
+// Reads everything above from the catalog in one READ ONLY transaction.
+SourceStructure read_structure(Connection& source, const TableProfile& table, const SamplingOptions& options);
+
+// Copies about `target_rows` rows of the source into <scratch>.migsim_slice,
+// and the rows they reference into copies of the referenced tables; returns
+// the slice's row count. Every read of the source side runs READ ONLY under
+// the source timeouts.
+long long copy_slice(const std::string& dsn, const SourceStructure& structure, Connection& work,
+                     const TableProfile& table, const std::string& scratch, long long target_rows,
+                     const SamplingOptions& options);
+
+// The slice's pg_stats (after ANALYZE) next to the source's.
+SliceStats compare_slice(Connection& work, const SourceStructure& structure, const std::string& scratch, long long rows);
+
+// Creates <scratch>.<table> from the slice: rows, then indexes, constraints
+// and foreign keys. Returns the new table's oid.
+long long build_working_copy(Connection& work, const SourceStructure& structure, const std::string& scratch,
+                             const std::string& table);
+
+// Where a name the migration uses for another table points in the scratch
+// schema: the copy of a referenced table, or "" when there is none.
+std::string referenced_copy(const SourceStructure& structure, pqxx::connection& c, const std::string& scratch,
+                            const migration::RelationRef& relation);
+
+void vacuum_analyze(Connection& conn, const std::string& qualified);
+
+}  // namespace migsim::sampler::detail
