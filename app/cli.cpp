@@ -144,6 +144,7 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   std::string migration_path;
   std::string table;
   std::vector<std::string> allowed_functions;
+  std::string scratch_dsn;
   po::options_description desc(
       "migsim estimate --dsn DSN --migration FILE [--table NAME] [options]\n\n"
       "Copies slices of the table into a scratch schema, times the migration on each, and predicts\n"
@@ -152,6 +153,9 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
       ("dsn", po::value(&dsn), "libpq connection string or URI (default: the PG* environment variables)")
       ("migration", po::value(&migration_path), "SQL file of the migration ('-' for standard input)")
       ("table", po::value(&table), "the table to estimate, NAME or SCHEMA.NAME (default: the one the migration changes)")
+      ("scratch-dsn", po::value(&scratch_dsn),
+       "run the copies and the migration on this server (e.g. a staging server) instead of the source's; "
+       "the types and functions the table uses must exist there")
       ("allow-function", po::value(&allowed_functions)->composing(),
        "run statements calling this function on the copy although migsim does not know it to be free of side "
        "effects (repeatable; NAME or SCHEMA.NAME as written in the migration)");
@@ -167,6 +171,7 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   e.dsn = dsn;
   e.table = table;
   e.sampling.allowed_functions.insert(allowed_functions.begin(), allowed_functions.end());
+  e.sampling.scratch_dsn = scratch_dsn;
   if (!allowed_functions.empty() && !o.quiet) {
     err << "migsim: --allow-function lets these run on the copy: ";
     for (const std::string& f : allowed_functions) err << f << "() ";

@@ -59,9 +59,9 @@ void finish_command(PGconn* c, const std::string& what) {
 
 long long copy_rows(const CopyRequest& req) {
   Conn src = open(req.dsn);
-  Conn dst = open(req.dsn);
+  Conn dst = open(req.target_dsn);
   CancelRegistration cancel_src(req.dsn, PQbackendPID(src.get()));
-  CancelRegistration cancel_dst(req.dsn, PQbackendPID(dst.get()));
+  CancelRegistration cancel_dst(req.target_dsn, PQbackendPID(dst.get()));
 
   const std::string reading = "reading the source table";
   const std::string writing = "writing the scratch copy";

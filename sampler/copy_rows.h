@@ -8,7 +8,8 @@
 namespace migsim::sampler::detail {
 
 struct CopyRequest {
-  std::string dsn;
+  std::string dsn;            // the source's server
+  std::string target_dsn;     // the scratch schema's server (may be the same)
   std::string select_sql;     // a SELECT over the source, run READ ONLY
   int statement_timeout_ms = 0;
   int lock_timeout_ms = 0;

@@ -262,10 +262,12 @@ std::vector<long long> slice_ladder(double rows, long long max_slice_rows) {
 
 Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
                 const SamplingOptions& options) {
-  drop_leftover_scratch_schemas(dsn);
+  // The scratch schema lives on the scratch server: the source's own unless --scratch-dsn.
+  const std::string scratch_dsn = options.scratch_dsn.empty() ? dsn : options.scratch_dsn;
+  drop_leftover_scratch_schemas(scratch_dsn);
 
   Connection source(dsn);
-  Connection work(dsn);
+  Connection work(scratch_dsn);
   Samples samples;
   samples.seed = options.seed;
   samples.repeats = options.repeats;
@@ -290,7 +292,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   for (const ReferencedTable& ref : structure.referenced) copied.push_back({ref.schema, ref.name, -1, -1});
   check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allowed_functions,
                  copied);
-  ScratchSchema scratch(work, dsn, options);
+  ScratchSchema scratch(work, scratch_dsn, options);
   RunContext ctx{work, migration, table, structure, scratch.name()};
   for (size_t k = 0; k < ladder.size(); ++k) {
     throw_if_interrupted();
@@ -298,7 +300,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                              ladder[k], table.rows, scratch.name()));
     const auto t0 = Clock::now();
     const long long rows = guarded(fmt::format("copying a slice of {}.{}", table.schema, table.name),
-                                   [&] { return copy_slice(dsn, structure, work, table, scratch.name(), ladder[k], options); });
+                                   [&] { return copy_slice(dsn, scratch_dsn, structure, work, table, scratch.name(), ladder[k], options); });
     guarded("vacuuming the slice", [&] {
       vacuum_analyze(work, detail::quote_qualified(work.raw(), scratch.name(), kSliceTable));
     });

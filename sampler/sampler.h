@@ -29,6 +29,7 @@ struct SamplingOptions {
   int lock_timeout_ms = 2'000;        // on the source only
   long long max_slice_rows = 200'000; // the largest rung of the ladder
   std::set<std::string> allowed_functions;  // run on the copy although not known side-effect free
+  std::string scratch_dsn;  // where the scratch schema lives; empty: the source's server
   ProgressFn progress;
 };
 

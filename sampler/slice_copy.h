@@ -22,23 +22,34 @@ inline constexpr const char* kSliceTable = "migsim_slice";
 
 struct ForeignKey {
   std::string name;
-  std::string definition;        // pg_get_constraintdef
-  std::string ref_schema;        // the referenced table
+  std::string definition;                // pg_get_constraintdef
+  std::string ref_schema;                // the referenced table
   std::string ref_table;
-  std::string columns;           // quoted, comma-separated, on the source
-  std::string ref_columns;       // quoted, comma-separated, on the referenced table
+  std::vector<std::string> columns;      // quoted, on the source
+  std::vector<std::string> ref_columns;  // quoted, on the referenced table
+  std::vector<std::string> ref_types;    // format_type of each referenced column
   bool self_reference = false;
+};
+
+// A table's columns as CREATE TABLE needs them, from the catalog, so that the
+// scratch side never has to name the source (it may be another server).
+struct TableDefinition {
+  std::vector<std::string> column_sql;      // "name type [COLLATE c] [GENERATED ...|DEFAULT e] [NOT NULL]"
+  std::vector<std::string> check_sql;       // "CONSTRAINT name CHECK (...)"
+  std::vector<std::string> serial_columns;  // quoted; their nextval() default gets a scratch sequence
 };
 
 // A table the source references by foreign key, copied with the rows the slice needs.
 struct ReferencedTable {
   std::string schema;
   std::string name;
+  TableDefinition definition;
   std::vector<std::string> columns;                               // insertable, quoted
   std::vector<std::pair<std::string, std::string>> constraints;   // its PK/UNIQUE, for the FK to point at
 };
 
 struct SourceStructure {
+  TableDefinition definition;
   std::vector<std::string> columns;                               // insertable, quoted
   std::vector<std::string> index_definitions;                     // pg_get_indexdef of indexes no constraint owns
   std::vector<std::pair<std::string, std::string>> constraints;   // name, pg_get_constraintdef (p, u, x)
@@ -59,7 +70,8 @@ SourceStructure read_structure(Connection& source, const TableProfile& table, co
 // and the rows they reference into copies of the referenced tables; returns
 // the slice's row count. Every read of the source side runs READ ONLY under
 // the source timeouts.
-long long copy_slice(const std::string& dsn, const SourceStructure& structure, Connection& work,
+long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, const SourceStructure& structure,
+                     Connection& work,
                      const TableProfile& table, const std::string& scratch, long long target_rows,
                      const SamplingOptions& options);
 

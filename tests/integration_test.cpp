@@ -248,6 +248,41 @@ TEST(Tables, ForeignKeysAreCopiedWithTheRowsTheyReference) {
   EXPECT_EQ(scratch_schemas(), 0);
 }
 
+TEST(ScratchServer, CopiesAndMigrationRunOnAnotherServer) {
+  const auto staging = sampler::LocalServer::start({});
+  const std::string before = fingerprint("orders");
+  const std::string fk_before = fingerprint("orders_fk");
+  // Watch the source server for scratch schemas while the estimates run.
+  std::atomic<bool> done{false};
+  std::atomic<int> seen_on_source{0};
+  std::thread watch([&] {
+    while (!done) {
+      if (scratch_schemas() > 0) ++seen_on_source;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  nlohmann::json j = estimate_json("staging.sql", datasets::file("orders/migrations/quantity_to_bigint.sql"),
+                                   {"--scratch-dsn", staging->dsn()});
+  const nlohmann::json fk = estimate_json(
+      "staging_fk.sql",
+      "ALTER TABLE orders_fk VALIDATE CONSTRAINT orders_fk_customer_id_fkey;\n"
+      "UPDATE orders_fk o SET amount = o.amount + 1 FROM customers_fk c WHERE c.id = o.customer_id AND c.id < 100;\n",
+      {"--table", "orders_fk", "--scratch-dsn", staging->dsn()});
+  done = true;
+  watch.join();
+  ASSERT_FALSE(j.empty());
+  ASSERT_FALSE(fk.empty());
+  EXPECT_EQ(seen_on_source.load(), 0);
+  for (const auto& run : j.at("samples")) EXPECT_TRUE(run.at("statements")[0].at("rewrite").get<bool>());
+  for (const auto& run : fk.at("samples")) EXPECT_GT(run.at("statements")[1].at("rows_affected").get<long long>(), 0);
+  pqxx::connection c{staging->dsn()};
+  EXPECT_EQ(pqxx::nontransaction(c).exec1("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'migsim_scratch_%'")[0]
+                .as<int>(),
+            0);
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(fingerprint("orders_fk"), fk_before);
+}
+
 TEST(Tables, SortsThatSpillReportTempBytes) {
   const nlohmann::json j = estimate_json(
       "spill.sql", "SET maintenance_work_mem = '1MB';\nCREATE INDEX orders_spill_idx ON orders (status, created_at, customer_id);\n",
