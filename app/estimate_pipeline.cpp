@@ -59,6 +59,9 @@ migration::RelationRef target_table(const migration::Migration& m, const std::st
         return want;
       }
     }
+    // Nothing the parse tree can see changes a table (a DO block, say): take
+    // the user's word; the sampler decides whether it can run.
+    if (tables.empty()) return want;
     throw sampler::InputError(fmt::format("{} does not change table {}; it changes: {}", m.source_name, requested,
                                           tables.empty() ? std::string("no table") : [&] {
                                             std::string s;
@@ -90,6 +93,14 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
                             r.table.total_bytes / (1024 * 1024)));
   }
   r.samples = sampler::measure(options.dsn, m, r.table, so);
+  if (!so.allowed_functions.empty()) {
+    std::string names;
+    for (const std::string& f : so.allowed_functions) names += (names.empty() ? "" : ", ") + f + "()";
+    r.notes.push_back(fmt::format("--allow-function let {} run on the copy although migsim does not know them to be "
+                                  "free of side effects",
+                                  names));
+  }
+  if (!so.scratch_dsn.empty()) r.notes.push_back("the copies ran on the --scratch-dsn server, not the source's");
 
   if (so.progress) so.progress("fitting scaling models");
   for (size_t i = 0; i < m.statements.size(); ++i) {

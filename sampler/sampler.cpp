@@ -284,9 +284,21 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                             "table); BERNOULLI would read every page of the source";
   }
 
-  const SourceStructure structure =
-      guarded(fmt::format("reading the structure of {}.{}", table.schema, table.name),
-              [&] { return read_structure(source, table, options); });
+  SourceStructure structure = guarded(fmt::format("reading the structure of {}.{}", table.schema, table.name),
+                                      [&] { return read_structure(source, table, options); });
+  // Tables the migration only reads (and the target does not reference):
+  // copied whole when small.
+  for (const migration::Statement& st : migration.statements) {
+    for (const migration::RelationLock& lock : st.locks) {
+      const auto& r = lock.relation;
+      const bool target = r.name == table.name && (r.schema.empty() || r.schema == table.schema);
+      if (target || lock.mode != sim::LockMode::AccessShare || r.name_begin < 0) continue;
+      guarded("reading a table the migration reads", [&] {
+        add_read_table(source, structure, r, options.max_slice_rows, options,
+                       fmt::format("{}:{}:{}", migration.source_name, st.line, st.column));
+      });
+    }
+  }
   samples.notes.insert(samples.notes.end(), structure.notes.begin(), structure.notes.end());
   std::vector<migration::RelationRef> copied;
   for (const ReferencedTable& ref : structure.referenced) copied.push_back({ref.schema, ref.name, -1, -1});

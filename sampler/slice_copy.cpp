@@ -229,8 +229,8 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
   // keys are read from the slice as arrays and sent back as literals, so
   // this works when the slice lives on another server.
   for (const ReferencedTable& ref : structure.referenced) {
-    std::string where;
-    {
+    std::string where = ref.whole ? "true" : "";
+    if (!ref.whole) {
       pqxx::read_transaction tx(work.raw());
       for (const ForeignKey& fk : structure.foreign_keys) {
         if (fk.self_reference || fk.ref_schema != ref.schema || fk.ref_table != ref.name) continue;
@@ -282,6 +282,43 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
   const long long n = tx.exec1("SELECT count(*) FROM " + slice)[0].as<long long>();
   tx.commit();
   return n;
+}
+
+void add_read_table(Connection& source, SourceStructure& structure, const migration::RelationRef& relation,
+                    long long max_rows, const SamplingOptions& options, const std::string& where) {
+  pqxx::read_transaction tx(source.raw());
+  limit_waits(tx, options);
+  const std::string written = relation.schema.empty() ? relation.name : relation.schema + "." + relation.name;
+  const std::string name = relation.schema.empty() ? tx.quote_name(relation.name)
+                                                   : tx.quote_name(relation.schema) + "." + tx.quote_name(relation.name);
+  const pqxx::row r = tx.exec_params1(
+      "SELECT n.nspname, c.relname, c.relkind::text, greatest(c.reltuples, 0)::float8 FROM (SELECT 1) x "
+      "LEFT JOIN pg_class c ON c.oid = to_regclass($1) LEFT JOIN pg_namespace n ON n.oid = c.relnamespace",
+      name);
+  if (r[0].is_null()) throw InputError(fmt::format("{}: table {} does not exist", where, written));
+  ReferencedTable t;
+  t.schema = r[0].as<std::string>();
+  t.name = r[1].as<std::string>();
+  t.whole = true;
+  for (const ReferencedTable& known : structure.referenced) {
+    if (known.schema == t.schema && known.name == t.name) return;  // already copied for a foreign key
+  }
+  const std::string qualified = quote_qualified(source.raw(), t.schema, t.name);
+  const double rows = r[3].as<double>() > 0 ? r[3].as<double>()
+                                            : tx.exec1("SELECT count(*) FROM " + qualified)[0].as<double>();
+  if (r[2].as<std::string>() != "r" || rows > static_cast<double>(max_rows)) {
+    throw UnsafeMigration(fmt::format(
+        "{}: the statement reads table {}, which has {:.0f} rows; migsim copies a table a migration only reads when "
+        "it is an ordinary table of at most --max-slice-rows ({}) rows — migsim did not run the migration",
+        where, written, rows, max_rows));
+  }
+  t.definition = table_definition(tx, qualified);
+  t.columns = insertable_columns(tx, qualified);
+  t.constraints = key_constraints(tx, qualified);
+  structure.referenced.push_back(std::move(t));
+  structure.notes.push_back(fmt::format("table {}.{}, which the migration reads, is copied whole with each slice "
+                                        "({:.0f} rows)",
+                                        r[0].as<std::string>(), r[1].as<std::string>(), rows));
 }
 
 SliceStats compare_slice(Connection& work, const SourceStructure& structure, const std::string& scratch, long long rows) {

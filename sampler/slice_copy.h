@@ -46,6 +46,7 @@ struct ReferencedTable {
   TableDefinition definition;
   std::vector<std::string> columns;                               // insertable, quoted
   std::vector<std::pair<std::string, std::string>> constraints;   // its PK/UNIQUE, for the FK to point at
+  bool whole = false;  // a table the migration only reads: copied whole (it is small)
 };
 
 struct SourceStructure {
@@ -65,6 +66,13 @@ void limit_waits(pqxx::transaction_base& tx, const SamplingOptions& options);
 
 // Reads everything above from the catalog in one READ ONLY transaction.
 SourceStructure read_structure(Connection& source, const TableProfile& table, const SamplingOptions& options);
+
+// Adds a table the migration reads (a lookup in UPDATE ... FROM, a subquery)
+// to the tables copied with each slice: whole, when it has at most
+// `max_rows` rows. Throws UnsafeMigration (naming `where`) when it is larger,
+// InputError when it does not exist.
+void add_read_table(Connection& source, SourceStructure& structure, const migration::RelationRef& relation,
+                    long long max_rows, const SamplingOptions& options, const std::string& where);
 
 // Copies about `target_rows` rows of the source into <scratch>.migsim_slice,
 // and the rows they reference into copies of the referenced tables; returns

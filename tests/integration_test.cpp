@@ -65,7 +65,9 @@ class ServerEnvironment : public ::testing::Environment {
         "CREATE TABLE orders_fk (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers_fk (id),"
         "  amount int NOT NULL);"
         "INSERT INTO orders_fk SELECT g, 1 + g % 2000, g % 100 FROM generate_series(1, 60000) g;"
-        "ANALYZE customers_fk; ANALYZE orders_fk;");
+        "ANALYZE customers_fk; ANALYZE orders_fk;"
+        "CREATE TABLE parted (id int, d date) PARTITION BY RANGE (d);"
+        "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM ('2020-01-01') TO ('2030-01-01');");
     tx.commit();
   }
   void TearDown() override {
@@ -375,12 +377,51 @@ TEST(Safety, AWriteOutsideTheCopyIsRolledBackAndReported) {
   EXPECT_EQ(scratch_schemas(), 0);
 }
 
-TEST(Safety, ReferencesToOtherTablesAreRefusedBeforeAnythingRuns) {
-  const std::string migration = write_file("two.sql", "UPDATE orders o SET note = a.note FROM audit a WHERE a.id = o.id;\n");
-  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--table", "orders"});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("references table audit"), std::string::npos) << r.err;
+TEST(Safety, WhatCouldReachOutsideTheCopyIsRefusedBeforeAnythingRuns) {
+  const std::string before = fingerprint("orders");
+  const std::string audit_before = query_one("SELECT count(*) FROM audit");
+  struct Case {
+    const char* sql;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"ALTER TABLE orders ADD COLUMN x int;\nUPDATE public.audit SET note = 'x';\n", "references table public.audit"},
+      {"DO $$ BEGIN UPDATE public.orders SET note = 'x'; END $$;\n", "DoStmt statements are not run"},
+      {"ALTER TABLE orders ADD COLUMN x int;\nSET search_path = public;\n", "setting 'search_path'"},
+      {"UPDATE orders o SET note = f.amount::text FROM orders_fk f WHERE f.id = o.id;\n",
+       "reads table orders_fk, which has 60000 rows"},
+  };
+  const std::string parted = write_file("parted.sql", "ALTER TABLE parted ADD COLUMN x int;\n");
+  const CliResult p = run({"estimate", "--dsn", g_server->dsn(), "--migration", parted, "--quiet"});
+  EXPECT_EQ(p.code, 2);
+  EXPECT_NE(p.err.find("public.parted is not an ordinary table (relkind 'p'); partitioned tables"), std::string::npos)
+      << p.err;
+  for (const Case& c : cases) {
+    const std::string migration = write_file("refused.sql", c.sql);
+    const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--table", "orders",
+                             "--max-slice-rows", "5000", "--quiet"});
+    EXPECT_EQ(r.code, 2) << c.sql << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("refused.sql:"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(query_one("SELECT count(*) FROM audit"), audit_before);
   EXPECT_EQ(scratch_schemas(), 0);
+}
+
+TEST(Tables, ASmallTableTheMigrationReadsIsCopiedWhole) {
+  const std::string before = fingerprint("orders");
+  const nlohmann::json j = estimate_json(
+      "lookup.sql", "UPDATE orders o SET note = t.title FROM tickets t WHERE t.id = o.id AND o.id < 2000;\n",
+      {"--table", "orders"});
+  ASSERT_FALSE(j.empty());
+  bool noted = false;
+  for (const auto& n : j.at("notes")) noted = noted || n.get<std::string>().find("tickets") != std::string::npos;
+  EXPECT_TRUE(noted) << j.at("notes").dump();
+  long long updated = 0;
+  for (const auto& run : j.at("samples")) updated += run.at("statements")[0].at("rows_affected").get<long long>();
+  EXPECT_GT(updated, 0);
+  EXPECT_EQ(fingerprint("orders"), before);
 }
 
 TEST(Safety, LeftoversOfCrashedRunsAreRemoved) {

@@ -74,6 +74,7 @@ TEST(TargetTable, InferredOrNamedOrRefused) {
   EXPECT_THROW(app::target_table(one, "customers"), InputError);
   const auto none = migration::parse_migration("SET lock_timeout = '1s'", "m.sql");
   EXPECT_THROW(app::target_table(none, ""), InputError);
+  EXPECT_EQ(app::target_table(none, "orders").name, "orders");  // the user's word, when nothing visible changes a table
   const auto two = migration::parse_migration("ALTER TABLE a ADD COLUMN x int; ALTER TABLE b ADD COLUMN y int;", "m");
   EXPECT_THROW(app::target_table(two, ""), InputError);
   EXPECT_EQ(app::target_table(two, "b").name, "b");
