@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -16,9 +15,7 @@
 namespace migsim::sampler {
 namespace {
 
-using detail::Connection;
-using detail::guarded;
-using namespace detail;  // slice_copy.h
+using namespace detail;  // Connection, guarded and the slice copy (slice_copy.h)
 using Clock = std::chrono::steady_clock;
 
 constexpr long long kWholeTableBelow = 1'000;
