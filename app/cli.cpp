@@ -1,5 +1,7 @@
 #include "app/cli.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -144,6 +146,8 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   std::string migration_path;
   std::string table;
   std::vector<std::string> allowed_functions;
+  std::vector<std::string> allowed_settings;
+  bool allow_do = false;
   std::string scratch_dsn;
   po::options_description desc(
       "migsim estimate --dsn DSN --migration FILE [--table NAME] [options]\n\n"
@@ -158,7 +162,12 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
        "the types and functions the table uses must exist there")
       ("allow-function", po::value(&allowed_functions)->composing(),
        "run statements calling this function on the copy although migsim does not know it to be free of side "
-       "effects (repeatable; NAME or SCHEMA.NAME as written in the migration)");
+       "effects (repeatable; NAME or SCHEMA.NAME as written in the migration)")
+      ("allow-setting", po::value(&allowed_settings)->composing(),
+       "let the migration SET this setting on the scratch session (repeatable)")
+      ("allow-do", po::bool_switch(&allow_do),
+       "run DO blocks on the copy: their SQL is not redirected (unqualified names still resolve to the copy); a "
+       "write they make outside the copy is rolled back, but a sequence they advance stays advanced");
   add_common(desc, o);
   parse(args, desc);
   if (o.help) {
@@ -170,13 +179,13 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   EstimateOptions e = estimate_options(o, err);
   e.dsn = dsn;
   e.table = table;
-  e.sampling.allowed_functions.insert(allowed_functions.begin(), allowed_functions.end());
-  e.sampling.scratch_dsn = scratch_dsn;
-  if (!allowed_functions.empty() && !o.quiet) {
-    err << "migsim: --allow-function lets these run on the copy: ";
-    for (const std::string& f : allowed_functions) err << f << "() ";
-    err << "\n";
+  e.sampling.allow.functions.insert(allowed_functions.begin(), allowed_functions.end());
+  for (std::string name : allowed_settings) {
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    e.sampling.allow.settings.insert(name);
   }
+  e.sampling.allow.do_blocks = allow_do;
+  e.sampling.scratch_dsn = scratch_dsn;
   const migration::Migration m = migration::load_migration(migration_path);
   const reports::EstimateReport report = estimate(m, e);
   return finish(report, o, out);

@@ -93,13 +93,18 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
                             r.table.total_bytes / (1024 * 1024)));
   }
   r.samples = sampler::measure(options.dsn, m, r.table, so);
-  if (!so.allowed_functions.empty()) {
+  // What the user opted in to is part of the record.
+  if (!so.allow.functions.empty()) {
     std::string names;
-    for (const std::string& f : so.allowed_functions) names += (names.empty() ? "" : ", ") + f + "()";
+    for (const std::string& f : so.allow.functions) names += (names.empty() ? "" : ", ") + f + "()";
     r.notes.push_back(fmt::format("--allow-function let {} run on the copy although migsim does not know them to be "
                                   "free of side effects",
                                   names));
   }
+  for (const std::string& setting : so.allow.settings) {
+    r.notes.push_back(fmt::format("--allow-setting let the migration set {} on the scratch session", setting));
+  }
+  if (so.allow.do_blocks) r.notes.push_back("--allow-do let DO blocks run on the copy (their SQL is not redirected)");
   if (!so.scratch_dsn.empty()) r.notes.push_back("the copies ran on the --scratch-dsn server, not the source's");
 
   if (so.progress) so.progress("fitting scaling models");

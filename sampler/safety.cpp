@@ -68,13 +68,13 @@ bool same_table(const migration::RelationRef& a, const migration::RelationRef& t
 
 }  // namespace
 
-void check_runnable(const migration::Migration& m, const migration::RelationRef& target,
-                    const std::set<std::string>& allowed_functions,
+void check_runnable(const migration::Migration& m, const migration::RelationRef& target, const Allowances& allow,
                     const std::vector<migration::RelationRef>& copied) {
   for (const Statement& st : m.statements) {
     if (st.is_transaction_control) continue;
+    if (st.node == "DoStmt" && allow.do_blocks) continue;  // opted in; the lock fence still applies
     for (const std::string& f : st.functions) {
-      if (!allowed_function(f, allowed_functions)) {
+      if (!allowed_function(f, allow.functions)) {
         refuse(m, st, fmt::format("the statement calls {}(), which migsim does not know to be free of side effects "
                                   "outside the copy; pass --allow-function {} to run it on the copy anyway",
                                   f, f));
@@ -82,8 +82,8 @@ void check_runnable(const migration::Migration& m, const migration::RelationRef&
     }
     if (std::find(kRunnableNodes.begin(), kRunnableNodes.end(), st.node) == kRunnableNodes.end()) {
       refuse(m, st, fmt::format("{} statements are not run against the scratch copy (they could change objects "
-                                "outside it)",
-                                st.kind));
+                                "outside it){}",
+                                st.kind, st.node == "DoStmt" ? "; --allow-do runs DO blocks on the copy anyway" : ""));
     }
     for (const migration::RelationLock& lock : st.locks) {
       if (st.node == "DropStmt") break;  // names without a position: checked below
@@ -100,11 +100,11 @@ void check_runnable(const migration::Migration& m, const migration::RelationRef&
         refuse(m, st, "cannot locate a table name in the statement to redirect it");
       }
     }
-    if (st.is_session_setting &&
+    if (st.is_session_setting && !allow.settings.count(st.setting_name) &&
         std::find(kRunnableSettings.begin(), kRunnableSettings.end(), st.setting_name) == kRunnableSettings.end()) {
       refuse(m, st, fmt::format("setting '{}' is not allowed on the scratch session (only timeouts, memory and "
-                                "similar settings are)",
-                                st.setting_name));
+                                "similar settings are); --allow-setting {} sets it anyway",
+                                st.setting_name, st.setting_name));
     }
     if ((st.node == "VacuumStmt" || st.node == "ClusterStmt") && st.locks.empty()) {
       refuse(m, st, fmt::format("{} without a table name would act on the whole database", st.kind));

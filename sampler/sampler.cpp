@@ -299,7 +299,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   samples.notes.insert(samples.notes.end(), structure.notes.begin(), structure.notes.end());
   std::vector<migration::RelationRef> copied;
   for (const ReferencedTable& ref : structure.referenced) copied.push_back({ref.schema, ref.name, -1, -1});
-  check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allowed_functions,
+  check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allow,
                  copied);
   ScratchSchema scratch(work, scratch_dsn, options);
   RunContext ctx{work, migration, table, structure, scratch.name()};

@@ -22,13 +22,23 @@ namespace migsim::sampler {
 // A line of progress for a person to read (stderr); never parsed.
 using ProgressFn = std::function<void(const std::string&)>;
 
+// What the user allowed to run on the scratch copy beyond what migsim knows
+// to be safe. The lock fence (a rollback of any write outside the scratch
+// schema) still applies to all of it.
+struct Allowances {
+  std::set<std::string> functions;  // as written: "name" or "schema.name"
+  std::set<std::string> settings;   // SET/RESET of these, lower case
+  bool do_blocks = false;           // DO $$ ... $$
+  bool empty() const { return functions.empty() && settings.empty() && !do_blocks; }
+};
+
 struct SamplingOptions {
   int seed = 42;
   int repeats = 3;
   int statement_timeout_ms = 60'000;  // on the source only
   int lock_timeout_ms = 2'000;        // on the source only
   long long max_slice_rows = 200'000; // the largest rung of the ladder
-  std::set<std::string> allowed_functions;  // run on the copy although not known side-effect free
+  Allowances allow;
   std::string scratch_dsn;  // where the scratch schema lives; empty: the source's server
   ProgressFn progress;
 };
@@ -41,13 +51,11 @@ std::vector<long long> slice_ladder(double rows, long long max_slice_rows);
 // Fails with UnsafeMigration (naming file:line:column) if a statement could
 // reach outside the copy of `target`: another table, dynamic SQL, a schema-
 // qualified DROP, a setting that changes name resolution or identity.
-// Function calls are allowed for a list of side-effect-free built-ins and for
-// the names in `allowed_functions` (as written: "name" or "schema.name").
-// References to the tables in `copied` (the target's foreign keys point at
-// them; the sampler copies them too) are allowed besides the target.
+// Function calls are allowed for a list of side-effect-free built-ins, and
+// whatever `allow` names. References to the tables in `copied` (the sampler
+// copies them too) are allowed besides the target.
 void check_runnable(const migration::Migration& migration, const migration::RelationRef& target,
-                    const std::set<std::string>& allowed_functions = {},
-                    const std::vector<migration::RelationRef>& copied = {});
+                    const Allowances& allow = {}, const std::vector<migration::RelationRef>& copied = {});
 
 // Copies slices of `table` (and, for its foreign keys, the rows they
 // reference), runs `migration` on each copy `repeats` times and returns what

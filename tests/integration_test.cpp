@@ -409,6 +409,28 @@ TEST(Safety, WhatCouldReachOutsideTheCopyIsRefusedBeforeAnythingRuns) {
   EXPECT_EQ(scratch_schemas(), 0);
 }
 
+TEST(Safety, OptedInDoBlocksRunOnTheCopyBehindTheLockFence) {
+  const std::string before = fingerprint("orders");
+  const std::string audit_before = query_one("SELECT count(*) FROM audit");
+  const std::string inside = write_file("do_inside.sql", "DO $$ BEGIN UPDATE orders SET note = 'x' WHERE id < 10; END $$;\n");
+  CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", inside, "--table", "orders", "--allow-do",
+                     "--repeats", "1", "--quiet"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("--allow-do let DO blocks run on the copy"), std::string::npos) << r.out;
+  const std::string outside =
+      write_file("do_outside.sql", "DO $$ BEGIN INSERT INTO public.audit (note) VALUES ('x'); END $$;\n");
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", outside, "--table", "orders", "--allow-do", "--quiet"});
+  EXPECT_EQ(r.code, 2);
+  // The fence sees the write (here first the nextval() of audit's sequence, which no rollback undoes: what
+  // --allow-do warns about) and rolls the transaction back.
+  EXPECT_NE(r.err.find("do_outside.sql:1:1: the statement took RowExclusiveLock on public.audit"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("outside the scratch copy; migsim rolled it back and stopped"), std::string::npos) << r.err;
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(query_one("SELECT count(*) FROM audit"), audit_before);
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
 TEST(Tables, ASmallTableTheMigrationReadsIsCopiedWhole) {
   const std::string before = fingerprint("orders");
   const nlohmann::json j = estimate_json(

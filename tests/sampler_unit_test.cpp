@@ -51,7 +51,20 @@ TEST(CheckRunnable, KnownSafeFunctionsAndFunctionsAllowedByName) {
   EXPECT_NO_THROW(check_runnable(m, kOrders));
   const migration::Migration custom = migration::parse_migration("ALTER TABLE orders ADD COLUMN x int DEFAULT f();", "m");
   EXPECT_THROW(check_runnable(custom, kOrders), UnsafeMigration);
-  EXPECT_NO_THROW(check_runnable(custom, kOrders, {"f"}));
+  Allowances allow;
+  allow.functions = {"f"};
+  EXPECT_NO_THROW(check_runnable(custom, kOrders, allow));
+}
+
+TEST(CheckRunnable, DoBlocksAndSettingsOnlyWhenAllowed) {
+  const migration::Migration m = migration::parse_migration(
+      "SET search_path = public;\nDO $$ BEGIN PERFORM 1; END $$;\n", "m.sql");
+  EXPECT_THROW(check_runnable(m, kOrders), UnsafeMigration);
+  Allowances allow;
+  allow.settings = {"search_path"};
+  EXPECT_THROW(check_runnable(m, kOrders, allow), UnsafeMigration);  // the DO block still
+  allow.do_blocks = true;
+  EXPECT_NO_THROW(check_runnable(m, kOrders, allow));
 }
 
 TEST(CheckRunnable, AcceptsMigrationsOfTheTargetTable) {
