@@ -93,6 +93,9 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
                             r.table.total_bytes / (1024 * 1024)));
   }
   r.samples = sampler::measure(options.dsn, m, r.table, so);
+  migration::LintOptions lint_options;
+  lint_options.table_rows = r.table.rows;
+  r.findings = migration::lint(m, lint_options);
   // What the user opted in to is part of the record.
   if (!so.allow.functions.empty()) {
     std::string names;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "estimators/forecast.h"
+#include "migration/lint.h"
 #include "migration/migration.h"
 #include "reports/gate.h"
 #include "sampler/samples.h"
@@ -46,6 +47,7 @@ struct EstimateReport {
   std::map<sim::LockMode, double> max_lock_hold_seconds;
   estimators::Thresholds thresholds;
   Verdict verdict = Verdict::ok;
+  std::vector<migration::Finding> findings;  // lint, with severities scaled to the table's size
   std::vector<std::string> notes;
   std::optional<double> actual_total_seconds;  // demo --verify
 };

@@ -107,6 +107,14 @@ std::string render_json(const EstimateReport& r) {
                       {"extrapolation_factor", f.extrapolation_factor},
                       {"lock_hold_seconds", e.lock_hold_seconds}};
     if (e.actual_seconds) s["actual_seconds"] = *e.actual_seconds;
+    ordered_json findings = ordered_json::array();
+    for (const migration::Finding& finding : r.findings) {
+      if (finding.statement != e.index) continue;
+      findings.push_back({{"rule", finding.rule},
+                          {"severity", migration::severity_name(finding.severity)},
+                          {"message", finding.message}});
+    }
+    s["findings"] = findings;
     statements.push_back(s);
   }
   j["statements"] = statements;

@@ -91,6 +91,11 @@ std::string render_text(const EstimateReport& r) {
     out += row + "\n";
     out += fmt::format("      {}: {}\n", st.kind, f.reason);
     if (!st.depends_on.empty()) out += fmt::format("      depends on {}\n", st.depends_on);
+    for (const migration::Finding& finding : r.findings) {
+      if (finding.statement == e.index) {
+        out += fmt::format("      {} {}: {}\n", migration::severity_name(finding.severity), finding.rule, finding.message);
+      }
+    }
     if (e.observed.runs) {
       std::string modes;
       for (sim::LockMode m : e.observed.lock_modes) modes += (modes.empty() ? "" : ", ") + std::string(sim::lock_mode_name(m));

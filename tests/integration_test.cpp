@@ -145,6 +145,12 @@ TEST(Estimate, RewriteOn200kRowsLeavesTheSourceUntouchedAndNoScratchSchema) {
   }
   const auto& est = j.at("statements")[0];
   EXPECT_EQ(est.at("effect"), "rewrite");
+  // Lint findings ride along, their severity scaled to the table's 200,000 rows.
+  bool rewrite_finding = false;
+  for (const auto& f : est.at("findings")) {
+    if (f.at("rule") == "column-type-rewrites") rewrite_finding = f.at("severity") == "error";
+  }
+  EXPECT_TRUE(rewrite_finding) << est.at("findings").dump();
   const double predicted = est.at("predicted_seconds").get<double>();
   EXPECT_GT(predicted, 0);
   EXPECT_LE(est.at("interval")[0].get<double>(), predicted);
