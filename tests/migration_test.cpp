@@ -152,6 +152,12 @@ TEST(Redirect, RewritesTableNamesByPositionOnly) {
   EXPECT_EQ(out, "UPDATE \"scratch\".\"Orders\" AS o SET note = 'public.\"Orders\"' WHERE o.id IN (1, 2)");
 }
 
+TEST(Redirect, OnlyAndQuotedQualifiedForms) {
+  const Migration m = parse_migration("ALTER TABLE ONLY public . \"Orders\" ADD COLUMN x int", "m");
+  const std::string out = redirect_relations(m.statements[0], [](const RelationRef&) { return std::string("s.t"); });
+  EXPECT_EQ(out, "ALTER TABLE ONLY s.t ADD COLUMN x int");
+}
+
 TEST(SourceText, PositionsCountCharactersNotBytes) {
   const std::string text = "é\nab€c";
   EXPECT_EQ(position_of_byte(text, 0).column, 1);
