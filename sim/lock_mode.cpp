@@ -43,6 +43,8 @@ std::optional<LockMode> parse_lock_mode(std::string_view name) {
   return std::nullopt;
 }
 
+int conflict_mask(LockMode mode) { return kConflicts[static_cast<int>(mode)]; }
+
 bool conflicts(LockMode requested, LockMode held) {
   return (kConflicts[static_cast<int>(requested)] & bit(held)) != 0;
 }

@@ -36,6 +36,11 @@ std::optional<LockMode> parse_lock_mode(std::string_view name);
 // waits for) `held`. Symmetric. A transaction never conflicts with itself.
 bool conflicts(LockMode requested, LockMode held);
 
+// The bit PostgreSQL uses for `mode` in its lock masks (1 << mode), and the
+// mask of the modes that conflict with it.
+inline int mode_bit(LockMode mode) { return 1 << static_cast<int>(mode); }
+int conflict_mask(LockMode mode);
+
 // The stronger of two modes (by PostgreSQL's numbering).
 inline LockMode stronger(LockMode a, LockMode b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;

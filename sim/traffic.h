@@ -20,7 +20,8 @@ struct ServiceTime {
 struct TrafficClass {
   std::string name;
   LockMode lock_mode = LockMode::AccessShare;
-  double rate_per_s = 0;
+  double rate_per_s = 0;            // Poisson arrivals at this rate...
+  std::vector<double> arrivals_s;   // ...or, when given, exactly these arrival times (a recording)
   ServiceTime service;
 };
 
