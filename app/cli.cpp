@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "reports/format.h"
 #include "reports/lint_report.h"
 #include "reports/render.h"
+#include "reports/simulation_io.h"
 #include "reports/traffic_report.h"
 #include "sampler/traffic.h"
 #include "sampler/errors.h"
@@ -34,6 +36,7 @@ constexpr const char* kUsage =
     "  estimate   time a migration on slices of the real table and predict the full-size time and locks\n"
     "  lint       static analysis, no database: locks, effects and golden-rule findings per statement\n"
     "  traffic    measure a table's live query rates and write a traffic profile for the lock simulator\n"
+    "  simulate   replay a migration's lock timeline against a traffic profile: blocked queries, waits, pool\n"
     "  cleanup    list and drop scratch schemas left by crashed migsim runs\n"
     "  demo       start a throwaway PostgreSQL, load a 1,000,000-row table, estimate an example migration\n"
     "\n"
@@ -340,6 +343,75 @@ int cmd_traffic(const std::vector<std::string>& args, std::ostream& out, std::os
   return kExitOk;
 }
 
+std::string read_input_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw sampler::InputError(fmt::format("{}: cannot read the file", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+int cmd_simulate(const std::vector<std::string>& args, std::ostream& out) {
+  std::string timeline_path;
+  std::string traffic_path;
+  std::string format = "text";
+  std::string duration;
+  std::string statement_timeout;
+  std::string target = "200ms";
+  std::uint64_t seed = 1;
+  bool help = false;
+  po::options_description desc(
+      "migsim simulate --timeline FILE --traffic FILE [options]\n\n"
+      "Simulates PostgreSQL's lock queue on the table: the migration's lock timeline (hand-written, or the\n"
+      "JSON `migsim estimate` prints) against the traffic profile (hand-written, or `migsim traffic`).\n"
+      "Reports blocked queries, added waits, queue depth, pool exhaustion, and the lock_timeout and retry\n"
+      "schedule that keeps the traffic's p99 added wait under --target.\n\noptions");
+  desc.add_options()
+      ("timeline", po::value(&timeline_path), "the migration's lock timeline (JSON)")
+      ("traffic", po::value(&traffic_path), "the traffic profile (JSON)")
+      ("seed", po::value(&seed)->default_value(seed), "random seed: same seed, same result")
+      ("duration", po::value(&duration), "simulated time (default: until the migration is done and the queues drain)")
+      ("statement-timeout", po::value(&statement_timeout), "the application's statement_timeout (e.g. 5s)")
+      ("target", po::value(&target)->default_value(target), "p99 added wait the recommendation must keep")
+      ("format", po::value(&format)->default_value(format), "text or json")
+      ("help,h", po::bool_switch(&help), "this help");
+  parse(args, desc);
+  if (help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  if (timeline_path.empty() || traffic_path.empty()) throw UsageError("--timeline FILE and --traffic FILE are required");
+  if (format != "text" && format != "json") throw UsageError(fmt::format("--format must be text or json, not '{}'", format));
+  sim::SimulationOptions o;
+  o.seed = seed;
+  if (!duration.empty()) {
+    const auto d = reports::parse_duration(duration);
+    if (!d || *d <= 0) throw UsageError(fmt::format("--duration: '{}' is not a positive duration", duration));
+    o.duration_s = *d;
+  }
+  if (!statement_timeout.empty()) {
+    const auto d = reports::parse_duration(statement_timeout);
+    if (!d || *d <= 0) throw UsageError(fmt::format("--statement-timeout: '{}' is not a positive duration", statement_timeout));
+    o.statement_timeout_s = *d;
+  }
+  const auto target_s = reports::parse_duration(target);
+  if (!target_s) throw UsageError(fmt::format("--target: '{}' is not a duration", target));
+  try {
+    const sim::TrafficProfile traffic = reports::parse_traffic(read_input_file(traffic_path), traffic_path);
+    const sim::MigrationTimeline timeline = reports::parse_timeline(read_input_file(timeline_path), timeline_path);
+    const sim::SimulationResult result = sim::simulate(traffic, timeline, o);
+    const sim::LockTimeoutAdvice advice = sim::recommend_lock_timeout(traffic, timeline, o, *target_s * 1e3);
+    out << (format == "json" ? reports::render_simulation_json(result, advice, *target_s * 1e3)
+                             : reports::render_simulation_text(result, advice, *target_s * 1e3))
+        << std::flush;
+  } catch (const reports::SimulationInputError& e) {
+    throw sampler::InputError(e.what());
+  } catch (const std::invalid_argument& e) {
+    throw sampler::InputError(fmt::format("{}: {}", traffic_path, e.what()));
+  }
+  return kExitOk;
+}
+
 int cmd_cleanup(const std::vector<std::string>& args, std::ostream& out) {
   std::string dsn;
   std::string older_than;
@@ -402,6 +474,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "lint") return cmd_lint(rest, out);
     if (args[0] == "cleanup") return cmd_cleanup(rest, out);
     if (args[0] == "traffic") return cmd_traffic(rest, out, err);
+    if (args[0] == "simulate") return cmd_simulate(rest, out);
     throw UsageError(fmt::format("unknown command '{}'", args[0]));
   } catch (const UsageError& e) {
     err << "migsim: " << e.what() << "\n" << kUsage;

@@ -370,4 +370,22 @@ SimulationResult simulate(const TrafficProfile& traffic, const MigrationTimeline
   return Simulation(traffic, timeline, options).run();
 }
 
+LockTimeoutAdvice recommend_lock_timeout(const TrafficProfile& traffic, const MigrationTimeline& timeline,
+                                         const SimulationOptions& options, double target_p99_ms) {
+  LockTimeoutAdvice advice;
+  for (double timeout : {5.0, 2.0, 1.0, 0.5, 0.2, 0.1, 0.05}) {
+    for (int retries : {0, 1, 2, 3, 5, 10, 20}) {
+      MigrationTimeline m = timeline;
+      m.lock_timeout_s = timeout;
+      m.retries = retries;
+      const SimulationResult r = simulate(traffic, m, options);
+      if (r.migration_finished_at_s && r.wait.p99_ms <= target_p99_ms) {
+        return {true, timeout, retries, m.retry_backoff_s, r};
+      }
+      if (r.migration_finished_at_s) break;  // finished but too slow for readers: more retries won't help
+    }
+  }
+  return advice;
+}
+
 }  // namespace migsim::sim

@@ -65,4 +65,21 @@ struct SimulationResult {
 SimulationResult simulate(const TrafficProfile& traffic, const MigrationTimeline& timeline,
                           const SimulationOptions& options);
 
+struct LockTimeoutAdvice {
+  bool found = false;
+  double lock_timeout_s = 0;
+  int retries = 0;
+  double retry_backoff_s = 0;
+  SimulationResult result;  // the simulation with that setting
+};
+
+// The safe pattern's parameters for this traffic: tries lock_timeout from 5 s
+// down to 50 ms and, for each, up to 20 retries (backoff starting at the
+// timeline's retry_backoff_s), and returns the first setting (longest
+// timeout, then fewest retries) under which the migration finishes and the
+// p99 added wait of the traffic stays at or under `target_p99_ms`; found is
+// false when none does.
+LockTimeoutAdvice recommend_lock_timeout(const TrafficProfile& traffic, const MigrationTimeline& timeline,
+                                         const SimulationOptions& options, double target_p99_ms);
+
 }  // namespace migsim::sim
