@@ -77,13 +77,35 @@ bool in(const std::array<std::string_view, N>& list, const std::string& name) {
   return std::find(list.begin(), list.end(), name) != list.end();
 }
 
-// Names of the functions called anywhere in `node`.
-void called_functions(const json& node, std::vector<std::string>& out) {
+// The String values under `node`, joined with '.' (a DROP object's name).
+std::string dotted_name(const json& node) {
+  std::string out;
+  auto walk = [&out](const json& n, auto&& self) -> void {
+    if (n.is_object()) {
+      if (auto it = n.find("String"); it != n.end()) {
+        out += (out.empty() ? "" : ".") + str(*it, "sval");
+        return;
+      }
+      for (const auto& [k, v] : n.items()) self(v, self);
+    } else if (n.is_array()) {
+      for (const auto& v : n) self(v, self);
+    }
+  };
+  walk(node, walk);
+  return out;
+}
+
+
+// Qualified names of the functions called anywhere in `node`.
+void qualified_functions(const json& node, std::vector<std::string>& out) {
   if (node.is_object()) {
-    if (auto it = node.find("FuncCall"); it != node.end()) out.push_back(last_name(field(*it, "funcname")));
-    for (const auto& [k, v] : node.items()) called_functions(v, out);
+    if (auto it = node.find("FuncCall"); it != node.end()) {
+      const std::string name = dotted_name(field(*it, "funcname"));
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+    for (const auto& [k, v] : node.items()) qualified_functions(v, out);
   } else if (node.is_array()) {
-    for (const auto& v : node) called_functions(v, out);
+    for (const auto& v : node) qualified_functions(v, out);
   }
 }
 
@@ -111,7 +133,8 @@ Verdict catalog(std::string kind, LockMode mode = LockMode::AccessExclusive) {
 // it depends on the catalog.
 void default_expression(const json& expr, Action& a) {
   std::vector<std::string> functions;
-  called_functions(expr, functions);
+  qualified_functions(expr, functions);
+  for (std::string& f : functions) f = f.substr(f.rfind('.') + 1);  // volatility is known by built-in name
   for (const std::string& f : functions) {
     if (in(kVolatileFunctions, f)) {
       a.effect = Effect::rewrite;
@@ -606,39 +629,6 @@ Result classify_node(const std::string& type, const json& s) {
   Result r = single(type, Effect::unknown, LockMode::AccessExclusive, -1);
   r.actions[0].depends_on = "statement type not classified yet";
   return r;
-}
-
-std::string dotted_name(const json& node);
-
-// Qualified names of the functions called anywhere in `node`.
-void qualified_functions(const json& node, std::vector<std::string>& out) {
-  if (node.is_object()) {
-    if (auto it = node.find("FuncCall"); it != node.end()) {
-      const std::string name = dotted_name(field(*it, "funcname"));
-      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-    }
-    for (const auto& [k, v] : node.items()) qualified_functions(v, out);
-  } else if (node.is_array()) {
-    for (const auto& v : node) qualified_functions(v, out);
-  }
-}
-
-// The String values under `node`, joined with '.' (a DROP object's name).
-std::string dotted_name(const json& node) {
-  std::string out;
-  auto walk = [&out](const json& n, auto&& self) -> void {
-    if (n.is_object()) {
-      if (auto it = n.find("String"); it != n.end()) {
-        out += (out.empty() ? "" : ".") + str(*it, "sval");
-        return;
-      }
-      for (const auto& [k, v] : n.items()) self(v, self);
-    } else if (n.is_array()) {
-      for (const auto& v : n) self(v, self);
-    }
-  };
-  walk(node, walk);
-  return out;
 }
 
 }  // namespace
