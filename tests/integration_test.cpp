@@ -22,6 +22,7 @@
 #include <pqxx/pqxx>
 
 #include "app/cli.h"
+#include "tests/cli_runner.h"
 #include "datasets/datasets.h"
 #include "sampler/dataset_loader.h"
 #include "sampler/local_server.h"
@@ -82,18 +83,8 @@ class ServerEnvironment : public ::testing::Environment {
   std::unique_ptr<sampler::LocalServer> server_;
 };
 
-struct CliResult {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(const std::vector<std::string>& args) {
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = app::run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using testing::CliResult;
+CliResult run(const std::vector<std::string>& args) { return testing::run_cli(args); }
 
 std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = ::testing::TempDir() + name;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli.h"
+#include "tests/cli_runner.h"
 #include "migration/lint.h"
 
 namespace migsim::migration {
@@ -86,22 +87,13 @@ TEST(Lint, SetNotNullAfterAValidatedCheckIsFine) {
   EXPECT_EQ(f[0].line, 5);
 }
 
-struct CliResult {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult lint_cli(const std::vector<std::string>& extra, const std::string& sql) {
+testing::CliResult lint_cli(const std::vector<std::string>& extra, const std::string& sql) {
   const std::string path = ::testing::TempDir() + "lint_case.sql";
   std::ofstream(path) << sql;
   std::vector<std::string> args = {"lint"};
   args.insert(args.end(), extra.begin(), extra.end());
   args.push_back(path);
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = app::run_cli(args, out, err);
-  return {code, out.str(), err.str()};
+  return testing::run_cli(args);
 }
 
 TEST(LintCommand, ExitCodesFollowFailOn) {
@@ -111,14 +103,14 @@ TEST(LintCommand, ExitCodesFollowFailOn) {
   EXPECT_EQ(lint_cli({"--fail-on", "warning", "--ignore", "drop-column"}, warning_only).code, 0);
   EXPECT_EQ(lint_cli({}, "CREATE INDEX i ON t (a);").code, 1);
   EXPECT_EQ(lint_cli({"--fail-on", "never"}, "CREATE INDEX i ON t (a);").code, 0);
-  const CliResult bad = lint_cli({}, "ALTER TABLE t\n  ADD COLUMN a int DEFALT 1;\n");
+  const testing::CliResult bad = lint_cli({}, "ALTER TABLE t\n  ADD COLUMN a int DEFALT 1;\n");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("lint_case.sql:2:20: syntax error at or near \"DEFALT\""), std::string::npos) << bad.err;
   EXPECT_EQ(lint_cli({"--ignore", "no-such-rule"}, warning_only).code, 2);
 }
 
 TEST(LintCommand, JsonCarriesTheStatementsContract) {
-  const CliResult r = lint_cli({"--format", "json"}, "ALTER TABLE app.orders ALTER COLUMN q TYPE bigint;\n");
+  const testing::CliResult r = lint_cli({"--format", "json"}, "ALTER TABLE app.orders ALTER COLUMN q TYPE bigint;\n");
   ASSERT_EQ(r.code, 1) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   const auto& st = j.at("statements").at(0);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli.h"
+#include "tests/cli_runner.h"
 #include "app/estimate_pipeline.h"
 #include "reports/render.h"
 #include "reports/simulation_io.h"
@@ -16,18 +17,8 @@ namespace {
 
 const std::string kDir = MIGSIM_DATASETS_DIR "/simulation/";
 
-struct CliResult {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(const std::vector<std::string>& args) {
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = app::run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using testing::CliResult;
+CliResult run(const std::vector<std::string>& args) { return testing::run_cli(args); }
 
 TEST(SimulateCommand, AddColumnBehindALongReportAndTheSafePattern) {
   const CliResult r = run({"simulate", "--timeline", kDir + "timeline_add_column.json", "--traffic",
