@@ -51,6 +51,7 @@ class UsageError : public std::runtime_error {
 // Options shared by the commands that estimate.
 struct CommonOptions {
   std::string format = "text";
+  std::string output;
   int seed = 42;
   int repeats = 3;
   long long max_slice_rows = 200'000;
@@ -65,7 +66,10 @@ struct CommonOptions {
 
 void add_common(po::options_description& d, CommonOptions& o) {
   d.add_options()
-      ("format", po::value(&o.format)->default_value(o.format), "report format: text or json")
+      ("format", po::value(&o.format)->default_value(o.format),
+       "report formats, comma-separated, each optionally :FILE (e.g. text,json:out.json,junit:junit.xml): "
+       "text, json, markdown, junit")
+      ("output,o", po::value(&o.output), "write the format given without a FILE here instead of standard output")
       ("seed", po::value(&o.seed)->default_value(o.seed), "TABLESAMPLE REPEATABLE seed")
       ("repeats", po::value(&o.repeats)->default_value(o.repeats), "runs of the migration per slice size")
       ("max-slice-rows", po::value(&o.max_slice_rows)->default_value(o.max_slice_rows),
@@ -108,10 +112,32 @@ estimators::Thresholds parse_thresholds(const CommonOptions& o) {
   return {*warn, *critical};
 }
 
-void check_common(const CommonOptions& o) {
-  if (o.format != "text" && o.format != "json") {
-    throw UsageError(fmt::format("--format must be text or json, not '{}'", o.format));
+// "text,json:out.json" -> {("text", ""), ("json", "out.json")}; a format
+// without a file goes to --output when given.
+std::vector<std::pair<std::string, std::string>> output_formats(const CommonOptions& o) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start <= o.format.size()) {
+    const size_t comma = std::min(o.format.find(',', start), o.format.size());
+    const std::string item = o.format.substr(start, comma - start);
+    const size_t colon = item.find(':');
+    if (!item.empty()) {
+      out.emplace_back(item.substr(0, colon), colon == std::string::npos ? o.output : item.substr(colon + 1));
+    }
+    start = comma + 1;
   }
+  return out;
+}
+
+void check_common(const CommonOptions& o) {
+  int to_stdout = 0;
+  for (const auto& [name, path] : output_formats(o)) {
+    if (name != "text" && name != "json" && name != "markdown" && name != "junit") {
+      throw UsageError(fmt::format("--format: '{}' is not one of text, json, markdown, junit", name));
+    }
+    to_stdout += path.empty();
+  }
+  if (to_stdout > 1) throw UsageError("--format: at most one format without a :FILE (it goes to standard output or --output)");
   if (o.repeats < 1 || o.repeats > 100) throw UsageError("--repeats must be between 1 and 100");
   if (o.max_slice_rows < 1000) throw UsageError("--max-slice-rows must be at least 1000");
   if (o.statement_timeout_ms < 0 || o.lock_timeout_ms < 0) throw UsageError("timeouts must not be negative");
@@ -139,8 +165,21 @@ EstimateOptions estimate_options(const CommonOptions& o, std::ostream& err) {
 }
 
 int finish(const reports::EstimateReport& report, const CommonOptions& o, std::ostream& out) {
-  out << (o.format == "json" ? reports::render_json(report) : reports::render_text(report)) << std::flush;
-  return reports::gate_exit_code(report.verdict, parse_fail_on(o.fail_on));
+  const reports::FailOn fail_on = parse_fail_on(o.fail_on);
+  for (const auto& [name, path] : output_formats(o)) {
+    const std::string document = name == "json"       ? reports::render_json(report)
+                                 : name == "markdown" ? reports::render_markdown(report)
+                                 : name == "junit"    ? reports::render_junit(report, fail_on)
+                                                      : reports::render_text(report);
+    if (path.empty()) {
+      out << document << std::flush;
+    } else {
+      std::ofstream file(path);
+      file << document;
+      if (!file) throw sampler::InputError(fmt::format("{}: cannot write the {} report", path, name));
+    }
+  }
+  return reports::gate_exit_code(report.verdict, fail_on);
 }
 
 int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

@@ -13,4 +13,12 @@ std::string render_text(const EstimateReport& report);
 // DESIGN.md's JSON contract (schema_version 1), pretty-printed.
 std::string render_json(const EstimateReport& report);
 
+// For a pull-request comment: a one-line verdict, a table of statements,
+// the findings, and the details folded away.
+std::string render_markdown(const EstimateReport& report);
+
+// JUnit XML: one test case for the migration's total and one per statement,
+// failing when its predicted time reaches `fail_on`, so CI systems show it.
+std::string render_junit(const EstimateReport& report, FailOn fail_on);
+
 }  // namespace migsim::reports

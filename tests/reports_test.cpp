@@ -101,5 +101,28 @@ TEST(TextReport, ShowsStatementLockAndVerdict) {
   EXPECT_NE(text.find("verdict   ok"), std::string::npos) << text;
 }
 
+TEST(MarkdownReport, OneLineVerdictTableFindingsAndFoldedDetails) {
+  EstimateReport r = sample_report();
+  r.findings = migration::lint(r.migration);
+  const std::string md = render_markdown(r);
+  EXPECT_EQ(md.rfind("**migsim: ✅ ok** — `m.sql` on `public.orders` (1,000,000 rows) takes about **8.01 s**", 0), 0u) << md;
+  EXPECT_NE(md.find("| 1 | 1 | `ALTER TABLE orders ALTER COLUMN q TYPE bigint` | `orders` AccessExclusiveLock | rewrite | 8.01 s |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("`column-type-rewrites`"), std::string::npos) << md;
+  EXPECT_NE(md.find("<details><summary>Details</summary>"), std::string::npos);
+}
+
+TEST(JunitReport, FailsTheCasesOverTheGate) {
+  EstimateReport r = sample_report();
+  EXPECT_NE(render_junit(r, FailOn::critical).find("failures=\"0\""), std::string::npos);
+  r.thresholds = {1, 5};  // 8 s is now critical
+  app::summarize(r);
+  const std::string xml = render_junit(r, FailOn::critical);
+  EXPECT_NE(xml.find("<testsuites name=\"migsim\" tests=\"2\" failures=\"2\">"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<failure message=\"predicted 8.01 s is critical"), std::string::npos) << xml;
+  EXPECT_NE(render_junit(r, FailOn::never).find("failures=\"0\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace migsim::reports

@@ -1,0 +1,85 @@
+#include <fmt/format.h>
+
+#include "reports/format.h"
+#include "reports/render.h"
+
+namespace migsim::reports {
+namespace {
+
+// Markdown table cells: no pipes or newlines.
+std::string cell(const std::string& s, size_t max = 80) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r' || c == '\t') out += ' ';
+    else out += c;
+  }
+  if (out.size() > max) out = out.substr(0, max - 3) + "...";
+  return out;
+}
+
+std::string verdict_badge(Verdict v) {
+  switch (v) {
+    case Verdict::ok: return "✅ ok";
+    case Verdict::warning: return "⚠️ warning";
+    case Verdict::critical: return "🛑 critical";
+  }
+  return "ok";
+}
+
+}  // namespace
+
+std::string render_markdown(const EstimateReport& r) {
+  std::string out;
+  std::string longest;
+  for (auto it = r.max_lock_hold_seconds.rbegin(); it != r.max_lock_hold_seconds.rend(); ++it) {
+    longest = fmt::format("; holds `{}` up to {}", sim::lock_mode_name(it->first), human_seconds(it->second));
+    break;
+  }
+  out += fmt::format("**migsim: {}** — `{}` on `{}.{}` ({} rows) takes about **{}** ({} – {}){}\n\n",
+                     verdict_badge(r.verdict), r.migration.source_name, r.table.schema, r.table.name,
+                     grouped(static_cast<long long>(r.table.rows)), human_seconds(r.total_seconds),
+                     human_seconds(r.total_low_seconds), human_seconds(r.total_high_seconds), longest);
+  out += "| # | line | statement | locks | effect | predicted | 90 % interval | lock held |\n";
+  out += "|---|---|---|---|---|---|---|---|\n";
+  for (const StatementEstimate& e : r.statements) {
+    const migration::Statement& st = r.migration.statements[e.index];
+    if (st.is_transaction_control) continue;
+    std::string locks;
+    for (const auto& l : st.locks) {
+      locks += fmt::format("{}`{}` {}", locks.empty() ? "" : "<br>", l.relation.name, sim::lock_mode_name(l.mode));
+    }
+    out += fmt::format("| {} | {} | `{}` | {} | {} | {} | {} – {} | {} |\n", e.index + 1, st.line, cell(st.sql),
+                       locks.empty() ? "–" : locks, migration::effect_name(st.effect),
+                       human_seconds(e.forecast.predicted_seconds), human_seconds(e.forecast.low_seconds),
+                       human_seconds(e.forecast.high_seconds), human_seconds(e.lock_hold_seconds));
+  }
+  if (!r.findings.empty()) {
+    out += "\n**Findings**\n\n";
+    for (const migration::Finding& f : r.findings) {
+      const migration::Rule* rule = migration::find_rule(f.rule);
+      out += fmt::format("- **{}** `{}` (line {}): {}{}\n", migration::severity_name(f.severity), f.rule, f.line,
+                         cell(f.message, 300), rule ? fmt::format(" — {}", rule->alternative) : "");
+    }
+  }
+  out += "\n<details><summary>Details</summary>\n\n";
+  out += fmt::format("- Sampling: {} (seed {}), {} runs per slice, slices of", r.samples.method, r.samples.seed,
+                     r.samples.repeats);
+  for (long long n : r.samples.slice_rows) out += fmt::format(" {}", grouped(n));
+  out += " rows\n";
+  for (const StatementEstimate& e : r.statements) {
+    if (r.migration.statements[e.index].is_transaction_control) continue;
+    out += fmt::format("- Statement {}: {}\n", e.index + 1, cell(e.forecast.reason, 300));
+  }
+  out += fmt::format("- Server: {}; shared_buffers {}, maintenance_work_mem {}\n",
+                     cell(r.table.server.version, 120), r.table.server.shared_buffers,
+                     r.table.server.maintenance_work_mem);
+  for (const std::string& n : r.notes) out += fmt::format("- {}\n", cell(n, 400));
+  for (const std::string& n : r.samples.notes) out += fmt::format("- {}\n", cell(n, 400));
+  out += fmt::format("- Gate: warning above {}, critical above {}\n", human_seconds(r.thresholds.warning_seconds),
+                     human_seconds(r.thresholds.critical_seconds));
+  out += "\n</details>\n";
+  return out;
+}
+
+}  // namespace migsim::reports
