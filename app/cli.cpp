@@ -83,16 +83,33 @@ void add_common(po::options_description& d, CommonOptions& o) {
       ("fail-on", po::value(&o.fail_on)->default_value(o.fail_on),
        "verdict that fails the gate (exit 1): never, warning or critical")
       ("quiet,q", po::bool_switch(&o.quiet), "no progress on stderr")
+      ("config", po::value<std::string>(),
+       "a team's defaults, as `name = value` lines with these options' names (default: ./migsim.conf when it "
+       "exists); the command line overrides it")
       ("help,h", po::bool_switch(&o.help), "this help");
 }
 
 void parse(const std::vector<std::string>& args, const po::options_description& desc) {
   po::variables_map vm;
+  std::string config;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
+    // A config file (--config FILE, or ./migsim.conf) fills in what the command line left at its default.
+    if (desc.find_nothrow("config", false) != nullptr) {
+      if (vm.count("config")) {
+        config = vm["config"].as<std::string>();
+      } else if (std::ifstream("migsim.conf").good()) {
+        config = "migsim.conf";
+      }
+    }
+    if (!config.empty()) {
+      std::ifstream file(config);
+      if (!file) throw UsageError(fmt::format("{}: cannot read the config file", config));
+      po::store(po::parse_config_file(file, desc), vm);
+    }
     po::notify(vm);
   } catch (const po::error& e) {
-    throw UsageError(e.what());
+    throw UsageError(config.empty() ? std::string(e.what()) : fmt::format("{}: {}", config, e.what()));
   }
 }
 

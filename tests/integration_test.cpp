@@ -339,6 +339,23 @@ TEST(Estimate, ExitCodesAndMessages) {
   EXPECT_NE(r.out.find("verdict   critical"), std::string::npos) << r.out;
 }
 
+TEST(Estimate, AConfigFileCarriesTheTeamsDefaultsAndTheCommandLineOverridesIt) {
+  const std::string migration = write_file("conf.sql", "ALTER TABLE orders ADD COLUMN c int;\n");
+  const std::string config = write_file("migsim.conf", "# team defaults\nwarn = 0\ncritical = 0\nfail-on = critical\n"
+                                                        "repeats = 1\nquiet = true\n");
+  CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--config", config});
+  EXPECT_EQ(r.code, 1) << r.err;  // critical above 0 s
+  EXPECT_NE(r.out.find("verdict   critical"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;  // quiet = true
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--config", config, "--critical", "1h",
+           "--warn", "5min"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string bad = write_file("bad.conf", "repeats = many\n");
+  r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--config", bad});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.conf:"), std::string::npos) << r.err;
+}
+
 TEST(Estimate, ConnectsWithAUriOrThePgEnvironmentLikePsql) {
   const std::string migration = write_file("env.sql", "ALTER TABLE orders ADD COLUMN e int;\n");
   const std::string uri = fmt::format("postgresql://postgres@127.0.0.1:{}/postgres", g_server->port());
