@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "app/estimate_pipeline.h"
 #include "migration/migration.h"
 #include "migration/lint.h"
+#include "migration/sources.h"
 #include "reports/format.h"
 #include "reports/lint_report.h"
 #include "reports/render.h"
@@ -284,7 +286,7 @@ int cmd_lint(const std::vector<std::string>& args, std::ostream& out) {
   bool list_rules = false;
   bool help = false;
   po::options_description desc(
-      "migsim lint [options] FILE...\n\n"
+      "migsim lint [options] FILE|DIR...\n\n"
       "Static analysis with no database: for each statement its kind, the lock PostgreSQL 15 takes on\n"
       "each table, its effect (catalog, scan, rewrite, index_build, dml), and golden-rule findings.\n"
       "Switch a rule off for one statement with a comment: -- migsim:ignore RULE[, RULE...]\n\noptions");
@@ -340,10 +342,20 @@ int cmd_lint(const std::vector<std::string>& args, std::ostream& out) {
   if (table_rows >= 0) options.table_rows = table_rows;
 
   std::vector<reports::LintedFile> linted;
-  for (const std::string& file : files) {
-    reports::LintedFile f{migration::load_migration(file), {}};
+  auto add = [&](migration::Migration m) {
+    reports::LintedFile f{std::move(m), {}};
     f.findings = migration::lint(f.migration, options);
     linted.push_back(std::move(f));
+  };
+  for (const std::string& file : files) {
+    if (file != "-" && std::filesystem::is_directory(file)) {
+      // A folder of migrations, in the order its tool applies them.
+      for (const migration::MigrationSource& source : migration::find_migrations(file)) {
+        add(migration::parse_migration(source.text, source.path));
+      }
+    } else {
+      add(migration::load_migration(file));
+    }
   }
   out << (format == "json" ? reports::render_lint_json(linted) : reports::render_lint_text(linted)) << std::flush;
   for (const auto& f : linted) {

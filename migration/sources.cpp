@@ -1,0 +1,171 @@
+#include "migration/sources.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "migration/migration.h"
+
+namespace migsim::migration {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot read the migration file", p.string()));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Natural order: digit runs compare as numbers.
+bool natural_less(const std::string& a, const std::string& b) {
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      size_t ie = i;
+      size_t je = j;
+      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+      std::string na = a.substr(i, ie - i);
+      std::string nb = b.substr(j, je - j);
+      na.erase(0, std::min(na.find_first_not_of('0'), na.size()));
+      nb.erase(0, std::min(nb.find_first_not_of('0'), nb.size()));
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      i = ie;
+      j = je;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+// Flyway versions: "1.2_3" -> {1, 2, 3}.
+std::vector<long long> version_parts(const std::string& v) {
+  std::vector<long long> parts;
+  std::string cur;
+  for (char c : v + ".") {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      cur += c;
+    } else if (!cur.empty()) {
+      parts.push_back(std::stoll(cur.substr(0, 18)));
+      cur.clear();
+    }
+  }
+  return parts;
+}
+
+// dbmate: keep the lines between `-- migrate:up` and `-- migrate:down`,
+// blank everything else (newlines kept).
+std::string dbmate_up(const std::string& text) {
+  std::string out = text;
+  bool up = false;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    std::string trimmed = line;
+    trimmed.erase(0, std::min(trimmed.find_first_not_of(" \t"), trimmed.size()));
+    const bool marker_up = trimmed.rfind("-- migrate:up", 0) == 0;
+    const bool marker_down = trimmed.rfind("-- migrate:down", 0) == 0;
+    if (marker_up) up = true;
+    if (marker_down) up = false;
+    if (!up || marker_up) std::fill(out.begin() + static_cast<long>(start), out.begin() + static_cast<long>(end), ' ');
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<MigrationSource> find_migrations(const std::string& dir_name) {
+  const fs::path dir(dir_name);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw InputError(fmt::format("{}: not a folder of migrations", dir_name));
+  std::vector<MigrationSource> out;
+
+  // sqitch: the plan names the order.
+  if (fs::exists(dir / "sqitch.plan")) {
+    std::istringstream plan(read(dir / "sqitch.plan"));
+    std::string line;
+    while (std::getline(plan, line)) {
+      if (line.empty() || line[0] == '%' || line[0] == '#' || line[0] == '@' || std::isspace(static_cast<unsigned char>(line[0]))) continue;
+      const std::string change = line.substr(0, line.find_first_of(" \t["));
+      const fs::path script = dir / "deploy" / (change + ".sql");
+      if (!fs::exists(script)) throw InputError(fmt::format("{}: sqitch change {} has no {}", (dir / "sqitch.plan").string(), change, script.string()));
+      out.push_back({script.string(), "sqitch", read(script)});
+    }
+    return out;
+  }
+
+  std::vector<fs::path> files;
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry.path());
+    if (entry.is_directory() && fs::exists(entry.path() / "migration.sql")) folders.push_back(entry.path());
+  }
+  if (ec) throw InputError(fmt::format("{}: cannot read the folder: {}", dir_name, ec.message()));
+
+  // Prisma Migrate: <timestamp>_<name>/migration.sql.
+  if (!folders.empty() && files.empty()) {
+    std::sort(folders.begin(), folders.end(), [](const fs::path& a, const fs::path& b) {
+      return natural_less(a.filename().string(), b.filename().string());
+    });
+    for (const fs::path& f : folders) out.push_back({(f / "migration.sql").string(), "prisma", read(f / "migration.sql")});
+    return out;
+  }
+
+  const std::regex flyway(R"(^V([0-9][0-9._]*)__.+\.sql$)");
+  const std::regex flyway_repeatable(R"(^R__.+\.sql$)");
+  const std::regex golang(R"(^([0-9]+)_.+\.up\.sql$)");
+  std::vector<std::pair<std::vector<long long>, fs::path>> versioned;
+  std::vector<fs::path> repeatable;
+  std::vector<std::pair<long long, fs::path>> ups;
+  bool any_down = false;
+  for (const fs::path& f : files) {
+    const std::string name = f.filename().string();
+    std::smatch m;
+    if (std::regex_match(name, m, flyway)) versioned.emplace_back(version_parts(m[1].str()), f);
+    else if (std::regex_match(name, flyway_repeatable)) repeatable.push_back(f);
+    else if (std::regex_match(name, m, golang)) ups.emplace_back(std::stoll(m[1].str().substr(0, 18)), f);
+    any_down = any_down || (name.size() > 9 && name.compare(name.size() - 9, 9, ".down.sql") == 0);
+  }
+  if (!versioned.empty()) {
+    std::sort(versioned.begin(), versioned.end());
+    std::sort(repeatable.begin(), repeatable.end());
+    for (const auto& [v, f] : versioned) out.push_back({f.string(), "flyway", read(f)});
+    for (const fs::path& f : repeatable) out.push_back({f.string(), "flyway", read(f)});
+    return out;
+  }
+  if (!ups.empty() || any_down) {
+    std::sort(ups.begin(), ups.end());
+    for (const auto& [n, f] : ups) out.push_back({f.string(), "golang-migrate", read(f)});
+    return out;
+  }
+  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+    return natural_less(a.filename().string(), b.filename().string());
+  });
+  for (const fs::path& f : files) {
+    const std::string text = read(f);
+    if (text.find("-- migrate:up") != std::string::npos) {
+      out.push_back({f.string(), "dbmate", dbmate_up(text)});
+    } else {
+      out.push_back({f.string(), "plain", text});
+    }
+  }
+  return out;
+}
+
+}  // namespace migsim::migration
