@@ -70,7 +70,7 @@ void add_common(po::options_description& d, CommonOptions& o) {
   d.add_options()
       ("format", po::value(&o.format)->default_value(o.format),
        "report formats, comma-separated, each optionally :FILE (e.g. text,json:out.json,junit:junit.xml): "
-       "text, json, markdown, junit")
+       "text, json, markdown, junit, html")
       ("output,o", po::value(&o.output), "write the format given without a FILE here instead of standard output")
       ("seed", po::value(&o.seed)->default_value(o.seed), "TABLESAMPLE REPEATABLE seed")
       ("repeats", po::value(&o.repeats)->default_value(o.repeats), "runs of the migration per slice size")
@@ -151,8 +151,8 @@ std::vector<std::pair<std::string, std::string>> output_formats(const CommonOpti
 void check_common(const CommonOptions& o) {
   int to_stdout = 0;
   for (const auto& [name, path] : output_formats(o)) {
-    if (name != "text" && name != "json" && name != "markdown" && name != "junit") {
-      throw UsageError(fmt::format("--format: '{}' is not one of text, json, markdown, junit", name));
+    if (name != "text" && name != "json" && name != "markdown" && name != "junit" && name != "html") {
+      throw UsageError(fmt::format("--format: '{}' is not one of text, json, markdown, junit, html", name));
     }
     to_stdout += path.empty();
   }
@@ -189,6 +189,7 @@ int finish(const reports::EstimateReport& report, const CommonOptions& o, std::o
     const std::string document = name == "json"       ? reports::render_json(report)
                                  : name == "markdown" ? reports::render_markdown(report)
                                  : name == "junit"    ? reports::render_junit(report, fail_on)
+                                 : name == "html"     ? reports::render_html(report)
                                                       : reports::render_text(report);
     if (path.empty()) {
       out << document << std::flush;

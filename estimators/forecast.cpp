@@ -161,6 +161,14 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
   f.reason = fmt::format("{} fit predicted the largest slice within {:.0f} % from the smaller ones; "
                          "extrapolated {:.1f}x",
                          model_name(f.model), 100 * (std::exp(best_error) - 1), f.extrapolation_factor);
+  double smallest = largest;
+  for (const Point& p : points) smallest = std::min(smallest, p.rows);
+  smallest = std::max(smallest, 1.0);
+  constexpr int kCurvePoints = 24;
+  for (int i = 0; i <= kCurvePoints; ++i) {
+    const double rows = smallest * std::pow(target_rows / smallest, static_cast<double>(i) / kCurvePoints);
+    f.curve.emplace_back(rows, std::max(chosen.predict(rows), 1e-6));
+  }
   return f;
 }
 

@@ -35,6 +35,9 @@ struct Forecast {
   bool extrapolated = false;
   std::vector<Candidate> candidates;  // every model tried, for the report
   std::string reason;                 // why this model, in a sentence
+  // The chosen model sampled from the smallest measured size to the target
+  // (log-spaced), for plots: (rows, seconds).
+  std::vector<std::pair<double, double>> curve;
 };
 
 // Predicts the seconds at `target_rows` from `points`. With no points, a zero

@@ -17,6 +17,12 @@ std::string render_json(const EstimateReport& report);
 // the findings, and the details folded away.
 std::string render_markdown(const EstimateReport& report);
 
+// One self-contained HTML page (no external assets): the statements, the
+// lock timeline per relation and mode, and per statement the scaling plot
+// (slices, fitted model, prediction with interval, thresholds; log-log) as
+// inline SVG.
+std::string render_html(const EstimateReport& report);
+
 // JUnit XML: one test case for the migration's total and one per statement,
 // failing when its predicted time reaches `fail_on`, so CI systems show it.
 std::string render_junit(const EstimateReport& report, FailOn fail_on);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "app/estimate_pipeline.h"
@@ -111,6 +113,19 @@ TEST(MarkdownReport, OneLineVerdictTableFindingsAndFoldedDetails) {
       << md;
   EXPECT_NE(md.find("`column-type-rewrites`"), std::string::npos) << md;
   EXPECT_NE(md.find("<details><summary>Details</summary>"), std::string::npos);
+}
+
+TEST(HtmlReport, SelfContainedWithScalingPlotAndLockTimeline) {
+  const std::string html = render_html(sample_report());
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<h2>Locks over time</h2><svg"), std::string::npos);
+  EXPECT_NE(html.find("<path d=\"M"), std::string::npos) << "no fitted curve";
+  size_t circles = 0;
+  for (size_t p = html.find("<circle"); p != std::string::npos; p = html.find("<circle", p + 1)) ++circles;
+  EXPECT_EQ(circles, 4u);  // three slices and the prediction
+  EXPECT_NE(html.find(">critical</text>"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos) << "external reference";
+  EXPECT_EQ(html.find(" src="), std::string::npos) << "external asset";
 }
 
 TEST(JunitReport, FailsTheCasesOverTheGate) {
