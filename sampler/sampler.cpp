@@ -303,6 +303,8 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                  copied);
   ScratchSchema scratch(work, scratch_dsn, options);
   RunContext ctx{work, migration, table, structure, scratch.name()};
+  double run_seconds = 0;
+  double run_rows = 0;
   for (size_t k = 0; k < ladder.size(); ++k) {
     throw_if_interrupted();
     say(options, fmt::format("slice {}/{}: copying about {} of {:.0f} rows into {}", k + 1, ladder.size(),
@@ -343,8 +345,16 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
     for (int r = 0; r < options.repeats; ++r) {
       const auto t1 = Clock::now();
       samples.runs.push_back(run_once(ctx, rows, r));
-      say(options, fmt::format("slice {}/{}: run {}/{} on {} rows took {:.3f} s", k + 1, ladder.size(), r + 1,
-                               options.repeats, rows, seconds_between(t1, Clock::now())));
+      const double took = seconds_between(t1, Clock::now());
+      // Remaining time: runs cost about their rows times the seconds per row seen so far.
+      run_seconds += took;
+      run_rows += static_cast<double>(std::max(rows, 1LL));
+      double rows_left = static_cast<double>(options.repeats - r - 1) * static_cast<double>(std::max(rows, 1LL));
+      for (size_t later = k + 1; later < ladder.size(); ++later) {
+        rows_left += static_cast<double>(options.repeats) * static_cast<double>(std::max(ladder[later], 1LL));
+      }
+      say(options, fmt::format("slice {}/{}: run {}/{} on {} rows took {:.3f} s; about {:.0f} s of runs left", k + 1,
+                               ladder.size(), r + 1, options.repeats, rows, took, run_seconds / run_rows * rows_left));
     }
   }
   return samples;
