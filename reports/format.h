@@ -15,6 +15,9 @@ std::string human_bytes(double bytes);
 // "1,000,000".
 std::string grouped(long long n);
 
+// Text made safe for XML and HTML content and attributes (& < > " ').
+std::string xml_escape(const std::string& text);
+
 }  // namespace migsim::reports
 
 namespace migsim::reports {
