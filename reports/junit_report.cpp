@@ -4,11 +4,6 @@
 #include "reports/render.h"
 
 namespace migsim::reports {
-namespace {
-
-
-}  // namespace
-
 std::string render_junit(const EstimateReport& r, FailOn fail_on) {
   std::vector<std::string> cases;
   int failures = 0;
