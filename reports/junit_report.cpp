@@ -4,6 +4,7 @@
 #include "reports/render.h"
 
 namespace migsim::reports {
+
 std::string render_junit(const EstimateReport& r, FailOn fail_on) {
   std::vector<std::string> cases;
   int failures = 0;
