@@ -9,12 +9,14 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
 #include "app/demo.h"
 #include "app/estimate_pipeline.h"
+#include "app/progress.h"
 #include "migration/migration.h"
 #include "migration/lint.h"
 #include "migration/sources.h"
@@ -25,6 +27,7 @@
 #include "reports/traffic_report.h"
 #include "sampler/traffic.h"
 #include "sampler/errors.h"
+#include "sampler/process.h"
 
 namespace migsim::app {
 namespace po = boost::program_options;
@@ -62,6 +65,7 @@ struct CommonOptions {
   std::string warn = "5min";
   std::string critical = "1h";
   std::string fail_on = "critical";
+  std::string colour = "auto";
   bool quiet = false;
   bool help = false;
 };
@@ -85,6 +89,8 @@ void add_common(po::options_description& d, CommonOptions& o) {
       ("fail-on", po::value(&o.fail_on)->default_value(o.fail_on),
        "verdict that fails the gate (exit 1): never, warning or critical")
       ("quiet,q", po::bool_switch(&o.quiet), "no progress on stderr")
+      ("color", po::value(&o.colour)->default_value(o.colour),
+       "colour in the text report: auto (on a terminal, unless NO_COLOR is set), always or never")
       ("config", po::value<std::string>(),
        "a team's defaults, as `name = value` lines with these options' names (default: ./migsim.conf when it "
        "exists); the command line overrides it")
@@ -160,15 +166,15 @@ void check_common(const CommonOptions& o) {
   if (o.repeats < 1 || o.repeats > 100) throw UsageError("--repeats must be between 1 and 100");
   if (o.max_slice_rows < 1000) throw UsageError("--max-slice-rows must be at least 1000");
   if (o.statement_timeout_ms < 0 || o.lock_timeout_ms < 0) throw UsageError("timeouts must not be negative");
+  if (o.colour != "auto" && o.colour != "always" && o.colour != "never") {
+    throw UsageError(fmt::format("--color must be auto, always or never, not '{}'", o.colour));
+  }
 }
 
+// Progress on stderr; a bar only when it is the process's own terminal.
 sampler::ProgressFn progress_printer(const CommonOptions& o, std::ostream& err) {
   if (o.quiet) return {};
-  const auto start = std::chrono::steady_clock::now();
-  return [start, &err](const std::string& line) {
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    err << fmt::format("[{:7.1f} s] {}\n", t, line) << std::flush;
-  };
+  return app::progress_printer(err, &err == &std::cerr && stderr_is_terminal());
 }
 
 EstimateOptions estimate_options(const CommonOptions& o, std::ostream& err) {
@@ -183,14 +189,20 @@ EstimateOptions estimate_options(const CommonOptions& o, std::ostream& err) {
   return e;
 }
 
-int finish(const reports::EstimateReport& report, const CommonOptions& o, std::ostream& out) {
+// Writes every requested format (an EstimateReport or an EstimateSet) and
+// returns the gate's exit code.
+template <typename Report>
+int finish(const Report& report, const CommonOptions& o, std::ostream& out) {
   const reports::FailOn fail_on = parse_fail_on(o.fail_on);
   for (const auto& [name, path] : output_formats(o)) {
+    // Colour only in a text report going to the process's own terminal.
+    const bool colour = o.colour == "always" ||
+                        (o.colour == "auto" && path.empty() && &out == &std::cout && stdout_wants_colour());
     const std::string document = name == "json"       ? reports::render_json(report)
                                  : name == "markdown" ? reports::render_markdown(report)
                                  : name == "junit"    ? reports::render_junit(report, fail_on)
                                  : name == "html"     ? reports::render_html(report)
-                                                      : reports::render_text(report);
+                                                      : reports::render_text(report, colour);
     if (path.empty()) {
       out << document << std::flush;
     } else {
@@ -202,6 +214,99 @@ int finish(const reports::EstimateReport& report, const CommonOptions& o, std::o
   return reports::gate_exit_code(report.verdict, fail_on);
 }
 
+std::string read_input_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw sampler::InputError(fmt::format("{}: cannot read the file", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+sim::TrafficProfile load_traffic(const std::string& path) {
+  try {
+    return reports::parse_traffic(read_input_file(path), path);
+  } catch (const reports::SimulationInputError& e) {
+    throw sampler::InputError(e.what());
+  }
+}
+
+void simulate_into(reports::EstimateReport& report, const sim::TrafficProfile& traffic, const std::string& traffic_path,
+                   double target_s, const sampler::ProgressFn& progress) {
+  if (progress) progress(fmt::format("simulating {}'s locks against {}", report.migration.source_name, traffic_path));
+  try {
+    add_simulation(report, traffic, traffic_path, target_s * 1e3);
+  } catch (const std::invalid_argument& e) {
+    throw sampler::InputError(fmt::format("{}: {}", traffic_path, e.what()));
+  }
+}
+
+// The files of `dir` changed since git revision `rev` (committed since, or
+// changed in the working tree, or new and untracked), as canonical paths.
+std::set<std::string> changed_since(const std::string& dir, const std::string& rev) {
+  if (rev.empty() || rev[0] == '-') throw UsageError(fmt::format("--since: '{}' is not a git revision", rev));
+  const std::string abs = std::filesystem::absolute(dir).string();
+  const std::string git = std::filesystem::exists("/usr/bin/git") ? "/usr/bin/git" : "/bin/git";
+  const sampler::ProcessResult top = sampler::run_process({git, "-C", abs, "rev-parse", "--show-toplevel"});
+  if (top.exit_code != 0) {
+    throw sampler::InputError(fmt::format("--since needs {} to be in a git repository: {}", dir, top.output));
+  }
+  const std::string root = top.output.substr(0, top.output.find('\n'));
+  std::set<std::string> out;
+  auto collect = [&](const std::vector<std::string>& argv, const std::string& what) {
+    const sampler::ProcessResult r = sampler::run_process(argv);
+    if (r.exit_code != 0) throw sampler::InputError(fmt::format("--since {}: {} failed: {}", rev, what, r.output));
+    std::istringstream lines(r.output);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.empty()) continue;
+      std::error_code ec;
+      const auto p = std::filesystem::weakly_canonical(std::filesystem::path(root) / line, ec);
+      if (!ec) out.insert(p.string());
+    }
+  };
+  // "--end-of-options" keeps a revision from being read as an option.
+  collect({git, "-C", root, "diff", "--name-only", "--no-renames", "--end-of-options", rev, "--", abs}, "git diff");
+  collect({git, "-C", root, "ls-files", "--others", "--exclude-standard", "--full-name", "--", abs}, "git ls-files");
+  return out;
+}
+
+// What --migration names: one migration, or a set (a folder, or a dump of several).
+struct Pending {
+  bool set = false;
+  std::string source;
+  std::string layout;
+  std::vector<migration::Migration> migrations;
+};
+
+Pending pending_migrations(const std::string& path, const std::string& since) {
+  Pending p;
+  p.source = path == "-" ? "<stdin>" : path;
+  std::vector<migration::MigrationSource> sources;
+  if (path != "-" && std::filesystem::is_directory(path)) {
+    p.set = true;
+    sources = migration::find_migrations(path);
+    p.layout = sources.empty() ? "plain" : sources.front().layout;
+    if (!since.empty()) {
+      const std::set<std::string> changed = changed_since(path, since);
+      std::erase_if(sources, [&](const migration::MigrationSource& s) {
+        return changed.count(std::filesystem::weakly_canonical(s.path).string()) == 0;
+      });
+    }
+  } else {
+    if (!since.empty()) throw UsageError("--since needs --migration to be a folder");
+    const std::string text = migration::read_migration_text(path);
+    sources = migration::split_dump(text, p.source);
+    p.layout = sources.front().layout;
+    p.set = p.layout != "plain";
+  }
+  for (const migration::MigrationSource& s : sources) {
+    migration::Migration m = migration::parse_migration(s.text, s.path);
+    migration::drop_bookkeeping(m);
+    p.migrations.push_back(std::move(m));
+  }
+  return p;
+}
+
 int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CommonOptions o;
   std::string dsn;
@@ -211,13 +316,26 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   std::vector<std::string> allowed_settings;
   bool allow_do = false;
   std::string scratch_dsn;
+  std::string since;
+  std::string traffic_path;
+  std::string target = "200ms";
   po::options_description desc(
-      "migsim estimate --dsn DSN --migration FILE [--table NAME] [options]\n\n"
+      "migsim estimate --dsn DSN --migration FILE|DIR|- [--table NAME] [options]\n\n"
       "Copies slices of the table into a scratch schema, times the migration on each, and predicts\n"
-      "its full-size duration and lock hold times. The source table is only read.\n\noptions");
+      "its full-size duration and lock hold times. The source table is only read.\n\n"
+      "--migration takes a SQL file, a folder of migrations (Flyway, golang-migrate, Prisma, dbmate,\n"
+      "sqitch, or plain *.sql files), or '-' for standard input; a file or standard input may be the\n"
+      "output of `alembic upgrade --sql`, Rails' migration log or Django's `sqlmigrate`. Several\n"
+      "migrations are estimated in the order they apply, each reported on its own and in total.\n\noptions");
   desc.add_options()
       ("dsn", po::value(&dsn), "libpq connection string or URI (default: the PG* environment variables)")
-      ("migration", po::value(&migration_path), "SQL file of the migration ('-' for standard input)")
+      ("migration", po::value(&migration_path), "the migration: a SQL file, a folder of migrations, or '-' for standard input")
+      ("since", po::value(&since),
+       "with a folder: only the migrations changed since this git revision (committed or not), for pull requests")
+      ("traffic", po::value(&traffic_path),
+       "a traffic profile (see `migsim traffic`): simulate the estimated locks against it and report the blocked "
+       "queries, the queue depth and a lock_timeout schedule")
+      ("target", po::value(&target)->default_value(target), "with --traffic: the p99 added wait the schedule must keep")
       ("table", po::value(&table), "the table to estimate, NAME or SCHEMA.NAME (default: the one the migration changes)")
       ("scratch-dsn", po::value(&scratch_dsn),
        "run the copies and the migration on this server (e.g. a staging server) instead of the source's; "
@@ -236,8 +354,10 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
     out << desc << "\n";
     return kExitOk;
   }
-  if (migration_path.empty()) throw UsageError("--migration FILE is required");
+  if (migration_path.empty()) throw UsageError("--migration FILE|DIR|- is required");
   check_common(o);
+  const auto target_s = reports::parse_duration(target);
+  if (!target_s || *target_s <= 0) throw UsageError(fmt::format("--target: '{}' is not a positive duration", target));
   EstimateOptions e = estimate_options(o, err);
   e.dsn = dsn;
   e.table = table;
@@ -248,9 +368,30 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   }
   e.sampling.allow.do_blocks = allow_do;
   e.sampling.scratch_dsn = scratch_dsn;
-  const migration::Migration m = migration::load_migration(migration_path);
-  const reports::EstimateReport report = estimate(m, e);
-  return finish(report, o, out);
+  std::optional<sim::TrafficProfile> traffic;
+  if (!traffic_path.empty()) traffic = load_traffic(traffic_path);
+  const Pending pending = pending_migrations(migration_path, since);
+  if (!pending.set) {
+    reports::EstimateReport report = estimate(pending.migrations.front(), e);
+    if (traffic) simulate_into(report, *traffic, traffic_path, *target_s, e.sampling.progress);
+    return finish(report, o, out);
+  }
+  reports::EstimateSet set;
+  if (!pending.migrations.empty()) set = estimate_set(pending.migrations, e);
+  set.thresholds = e.thresholds;
+  set.source = pending.source;
+  set.layout = pending.layout;
+  set.since = since;
+  if (pending.migrations.empty()) {
+    set.notes.push_back(since.empty() ? "no migrations found" : fmt::format("no migration changed since {}", since));
+  }
+  if (traffic) {
+    for (reports::MigrationEntry& entry : set.migrations) {
+      if (entry.report) simulate_into(*entry.report, *traffic, traffic_path, *target_s, e.sampling.progress);
+    }
+  }
+  summarize(set);
+  return finish(set, o, out);
 }
 
 int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -410,14 +551,6 @@ int cmd_traffic(const std::vector<std::string>& args, std::ostream& out, std::os
     if (!quiet) err << fmt::format("migsim: traffic profile of {}.{} written to {}\n", m.schema, m.table, output);
   }
   return kExitOk;
-}
-
-std::string read_input_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw sampler::InputError(fmt::format("{}: cannot read the file", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 int cmd_simulate(const std::vector<std::string>& args, std::ostream& out) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "estimators/lock_hold.h"
+#include "reports/simulation_io.h"
 #include "sampler/errors.h"
 
 namespace migsim::app {
@@ -170,6 +171,147 @@ void summarize(reports::EstimateReport& r) {
   for (size_t i = 0; i < r.statements.size(); ++i) r.statements[i].lock_hold_seconds = holds.per_statement[i];
   for (const auto& [mode, seconds] : holds.max_by_mode) r.max_lock_hold_seconds[static_cast<sim::LockMode>(mode)] = seconds;
   r.verdict = reports::verdict_for(r.total_seconds, r.thresholds);
+  r.upper_verdict = reports::verdict_for(r.total_high_seconds, r.thresholds);
+}
+
+namespace {
+
+std::string key(const migration::RelationRef& r) { return r.schema + "." + r.name; }
+
+bool same_table(const migration::RelationRef& a, const migration::RelationRef& b) {
+  return a.name == b.name && (a.schema.empty() || b.schema.empty() || a.schema == b.schema);
+}
+
+// The part of a merged report that belongs to statements [first, first + n),
+// as the report of `m` alone.
+reports::EstimateReport part_of(const reports::EstimateReport& merged, const migration::Migration& m, size_t first) {
+  const size_t n = m.statements.size();
+  reports::EstimateReport r;
+  r.migration = m;
+  r.table = merged.table;
+  r.thresholds = merged.thresholds;
+  r.samples = merged.samples;
+  r.samples.notes.clear();  // the set's notes carry them once
+  for (sampler::SliceRun& run : r.samples.runs) {
+    run.statements = std::vector<sampler::StatementRun>(run.statements.begin() + static_cast<long>(first),
+                                                        run.statements.begin() + static_cast<long>(first + n));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    reports::StatementEstimate e = merged.statements.at(first + i);
+    e.index = i;
+    r.statements.push_back(std::move(e));
+  }
+  migration::LintOptions lint_options;
+  lint_options.table_rows = merged.table.rows;
+  r.findings = migration::lint(m, lint_options);
+  summarize(r);
+  return r;
+}
+
+}  // namespace
+
+reports::EstimateSet estimate_set(const std::vector<migration::Migration>& migrations, const EstimateOptions& options) {
+  reports::EstimateSet set;
+  set.thresholds = options.thresholds;
+  std::vector<migration::RelationRef> created;  // by CREATE TABLE earlier in the set: empty when later ones run
+  std::vector<int> group_of(migrations.size(), -1);
+  std::vector<migration::RelationRef> groups;  // target tables, in order of first appearance
+  set.migrations.resize(migrations.size());
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    const migration::Migration& m = migrations[i];
+    set.migrations[i].file = m.source_name;
+    for (const migration::Statement& st : m.statements) {
+      if (st.kind == "CREATE TABLE" || st.kind == "CREATE TABLE AS" || st.kind == "SELECT INTO") {
+        for (const auto& l : st.locks) created.push_back(l.relation);
+      }
+    }
+    std::vector<migration::RelationRef> existing;
+    for (const migration::RelationRef& t : migration::altered_tables(m)) {
+      const bool is_new = std::any_of(created.begin(), created.end(), [&](const auto& c) { return same_table(c, t); });
+      if (!is_new) existing.push_back(t);
+    }
+    if (existing.empty()) {
+      set.migrations[i].not_timed = m.statements.empty()
+                                        ? "it has no statements to run"
+                                        : "it changes no existing table: it only creates tables, or changes tables "
+                                          "this set creates (empty when it runs), which is catalog work that takes "
+                                          "milliseconds whatever the data";
+      continue;
+    }
+    // One table to time it on; --table picks it when the migration changes several.
+    const migration::RelationRef target = existing.size() == 1 ? existing.front() : target_table(m, options.table);
+    // "orders" and "public.orders" are one table; the qualified name wins.
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& t) { return same_table(t, target); });
+    if (g == groups.end()) {
+      groups.push_back(target);
+      g = groups.end() - 1;
+    } else if (g->schema.empty()) {
+      g->schema = target.schema;
+    }
+    group_of[i] = static_cast<int>(g - groups.begin());
+  }
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const migration::RelationRef& target = groups[gi];
+    std::vector<migration::Migration> members;
+    std::vector<size_t> member_index;
+    for (size_t i = 0; i < migrations.size(); ++i) {
+      if (group_of[i] == static_cast<int>(gi)) {
+        members.push_back(migrations[i]);
+        member_index.push_back(i);
+      }
+    }
+    const std::string display_name = target.schema.empty() ? target.name : key(target);
+    if (options.sampling.progress) {
+      options.sampling.progress(fmt::format("{}: {} migration{} run one after another on its copies", display_name,
+                                            members.size(), members.size() == 1 ? "" : "s"));
+    }
+    EstimateOptions group_options = options;
+    group_options.table = display_name;
+    const migration::Migration merged = migration::concatenate(members, fmt::format("{} migrations on {}",
+                                                                                     members.size(), display_name));
+    const reports::EstimateReport r = estimate(merged, group_options);
+    for (const std::string& n : r.notes) set.notes.push_back(fmt::format("{}: {}", display_name, n));
+    for (const std::string& n : r.samples.notes) set.notes.push_back(fmt::format("{}: {}", display_name, n));
+    size_t first = 0;
+    for (size_t k = 0; k < members.size(); ++k) {
+      set.migrations[member_index[k]].report = part_of(r, members[k], first);
+      first += members[k].statements.size();
+    }
+  }
+  summarize(set);
+  return set;
+}
+
+void summarize(reports::EstimateSet& set) {
+  set.total_seconds = set.total_low_seconds = set.total_high_seconds = 0;
+  set.max_lock_hold_seconds.clear();
+  set.verdict = reports::Verdict::ok;
+  for (const reports::MigrationEntry& e : set.migrations) {
+    if (!e.report) continue;
+    set.total_seconds += e.report->total_seconds;
+    set.total_low_seconds += e.report->total_low_seconds;
+    set.total_high_seconds += e.report->total_high_seconds;
+    for (const auto& [mode, seconds] : e.report->max_lock_hold_seconds) {
+      set.max_lock_hold_seconds[mode] = std::max(set.max_lock_hold_seconds[mode], seconds);
+    }
+    // A migration over the gate fails the set, even when the others are short.
+    set.verdict = std::max(set.verdict, e.report->verdict);
+  }
+  set.verdict = std::max(set.verdict, reports::verdict_for(set.total_seconds, set.thresholds));
+  set.upper_verdict = std::max(set.verdict, reports::verdict_for(set.total_high_seconds, set.thresholds));
+}
+
+void add_simulation(reports::EstimateReport& r, const sim::TrafficProfile& traffic, const std::string& traffic_file,
+                    double target_p99_ms, std::uint64_t seed) {
+  const sim::MigrationTimeline timeline = reports::estimate_timeline(r);
+  sim::SimulationOptions o;
+  o.seed = seed;
+  reports::SimulationRun run;
+  run.traffic_file = traffic_file;
+  run.target_p99_ms = target_p99_ms;
+  run.result = sim::simulate(traffic, timeline, o);
+  run.advice = sim::recommend_lock_timeout(traffic, timeline, o, target_p99_ms);
+  r.simulation = std::move(run);
 }
 
 }  // namespace migsim::app

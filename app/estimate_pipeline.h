@@ -2,12 +2,15 @@
 // The estimate pipeline (DESIGN.md): target table, profile, samples, forecasts,
 // lock holds, verdict. Orchestration only; each step lives in its module.
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "estimators/forecast.h"
 #include "migration/migration.h"
 #include "reports/estimate_report.h"
 #include "sampler/sampler.h"
+#include "sim/traffic.h"
 
 namespace migsim::app {
 
@@ -26,8 +29,25 @@ migration::RelationRef target_table(const migration::Migration& migration, const
 // Runs the pipeline against the server. Throws the modules' errors.
 reports::EstimateReport estimate(const migration::Migration& migration, const EstimateOptions& options);
 
-// Fills the report's totals, lock holds and verdict from its statements'
+// Fills the report's totals, lock holds and verdicts from its statements'
 // forecasts (also after actual times are added).
 void summarize(reports::EstimateReport& report);
+
+// Several migrations, in the order they apply (each already without its
+// tool's bookkeeping statements). Migrations that change the same table are
+// run one after another on the same copies (a later one may need a column an
+// earlier one adds) and reported each on its own; a migration that only
+// touches tables created earlier in the set (empty when it runs) is listed as
+// not timed. `options.table` picks the table of a migration that changes
+// several. Throws what estimate() throws.
+reports::EstimateSet estimate_set(const std::vector<migration::Migration>& migrations, const EstimateOptions& options);
+
+// Totals, the largest lock holds and the verdicts of a set from its reports.
+void summarize(reports::EstimateSet& set);
+
+// Runs the lock simulator on the report's lock timeline against `traffic` and
+// keeps the result in the report.
+void add_simulation(reports::EstimateReport& report, const sim::TrafficProfile& traffic, const std::string& traffic_file,
+                    double target_p99_ms, std::uint64_t seed = 1);
 
 }  // namespace migsim::app

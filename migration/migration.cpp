@@ -1,5 +1,7 @@
 #include "migration/migration.h"
 
+#include <fmt/format.h>
+
 namespace migsim::migration {
 
 std::string_view effect_name(Effect effect) {
@@ -32,6 +34,34 @@ std::vector<RelationRef> altered_tables(const Migration& migration) {
     }
   }
   return tables;
+}
+
+std::string location(const Migration& m, const Statement& st) {
+  return fmt::format("{}:{}:{}", st.file.empty() ? m.source_name : st.file, st.line, st.column);
+}
+
+Migration concatenate(const std::vector<Migration>& parts, const std::string& source_name) {
+  Migration out;
+  out.source_name = source_name;
+  for (const Migration& part : parts) {
+    if (!out.text.empty()) out.text += '\n';
+    const int shift = static_cast<int>(out.text.size());
+    out.text += part.text;
+    for (Statement st : part.statements) {
+      st.begin += shift;
+      st.prefix_begin += shift;
+      for (RelationLock& l : st.locks) {
+        if (l.relation.name_begin >= 0) {
+          l.relation.name_begin += shift;
+          l.relation.name_end += shift;
+        }
+      }
+      if (st.file.empty()) st.file = part.source_name;
+      out.statements.push_back(std::move(st));
+    }
+    for (const std::string& n : part.notes) out.notes.push_back(part.source_name + ": " + n);
+  }
+  return out;
 }
 
 std::vector<int> transaction_blocks(const Migration& migration) {

@@ -70,6 +70,7 @@ struct Statement {
   std::vector<std::string> functions;        // functions it calls, as written ("name" or "schema.name")
   std::string dml_rows;                      // for dml: "all", "where" (bounded by WHERE) or "unknown"
   int prefix_begin = 0;  // byte offset just after the previous statement's ';' (leading comments start here)
+  std::string file;      // set by concatenate(): the file it came from; empty: the migration's source_name
 };
 
 struct Migration {
@@ -108,9 +109,21 @@ class InputError : public std::runtime_error {
 // \if, \gexec, \copy ...) are a ParseError at their position.
 Migration parse_migration(std::string text, std::string source_name);
 
+// The text of `path` ("-" for standard input). Throws InputError naming the
+// file when it cannot be read.
+std::string read_migration_text(const std::string& path);
+
 // Reads `path` ("-" for standard input) and parses it. Throws ParseError, or
 // InputError naming the file when it cannot be read.
 Migration load_migration(const std::string& path);
+
+// "file:line:column" of a statement, for messages.
+std::string location(const Migration& migration, const Statement& statement);
+
+// Several migrations as one, in order, to run them one after another: texts
+// joined by a newline, byte offsets shifted, each statement's `file` set to its
+// migration's source_name (its line and column stay those in that file).
+Migration concatenate(const std::vector<Migration>& parts, const std::string& source_name);
 
 // The tables the migration changes (targets of ALTER TABLE, CREATE INDEX,
 // UPDATE, ...), deduplicated by (schema, name), in order of first appearance.

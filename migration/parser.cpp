@@ -191,17 +191,17 @@ Migration parse_migration(std::string text, std::string source_name) {
   return migration;
 }
 
-Migration load_migration(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return parse_migration(std::move(text), "<stdin>");
-  }
+std::string read_migration_text(const std::string& path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot read the migration file: {}", path, std::strerror(errno)));
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  return parse_migration(buffer.str(), path);
+  return buffer.str();
+}
+
+Migration load_migration(const std::string& path) {
+  return parse_migration(read_migration_text(path), path == "-" ? "<stdin>" : path);
 }
 
 }  // namespace migsim::migration

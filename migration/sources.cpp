@@ -168,4 +168,142 @@ std::vector<MigrationSource> find_migrations(const std::string& dir_name) {
   return out;
 }
 
+namespace {
+
+struct Line {
+  size_t begin;  // offset of its first byte
+  size_t end;    // offset of its '\n' (or the end of the text)
+};
+
+std::vector<Line> lines_of(const std::string& text) {
+  std::vector<Line> lines;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back({start, end});
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
+// `text` with everything outside [begin, end) blanked, newlines kept.
+std::string only(const std::string& text, size_t begin, size_t end) {
+  std::string out = text;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if ((i < begin || i >= end) && out[i] != '\n') out[i] = ' ';
+  }
+  return out;
+}
+
+// Rails' migration output: banners and timings blanked, logged SQL freed of
+// its "(0.5ms)" prefix and bind list and given its ';'.
+std::string rails_sql(const std::string& text) {
+  static const std::regex banner(R"(^\s*==.*$)");
+  static const std::regex timing(R"(^\s*->\s.*$)");
+  static const std::regex logged(R"(^(\s*(?:[A-Za-z][\w:]*(?: [A-Za-z][\w:]*)* )?\(\d+(?:\.\d+)?ms\)\s+)(.*?)(\s+\[\[.*\]\])?\s*$)");
+  std::string out;
+  for (const Line& l : lines_of(text)) {
+    std::string line = text.substr(l.begin, l.end - l.begin);
+    std::smatch m;
+    if (std::regex_match(line, banner) || std::regex_match(line, timing)) {
+      line.assign(line.size(), ' ');
+    } else if (std::regex_match(line, m, logged)) {
+      std::string sql = m[2].str();
+      if (!sql.empty() && sql.back() != ';') sql += ';';
+      line = std::string(static_cast<size_t>(m.length(1)), ' ') + sql;
+    }
+    out += line;
+    if (l.end < text.size()) out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<MigrationSource> split_dump(const std::string& input, const std::string& name) {
+  static const std::regex alembic(R"(^-- Running upgrade (.*?) ?-> (\S+)\s*$)");
+  static const std::regex rails(R"(^==\s+(\d+)\s+(\w+): migrating\b.*$)");
+  static const std::regex django_operation(R"(^-- (\S.*)$)");
+  std::string text = input;
+  std::vector<Line> lines = lines_of(text);
+  auto line_text = [&](size_t i) { return text.substr(lines[i].begin, lines[i].end - lines[i].begin); };
+
+  std::string layout;
+  std::vector<std::pair<size_t, std::string>> starts;  // (line index, label)
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::smatch m;
+    const std::string l = line_text(i);
+    if (std::regex_match(l, m, alembic)) {
+      layout = "alembic";
+      starts.emplace_back(i, m[1].str().empty() ? "upgrade -> " + m[2].str() : "upgrade " + m[1].str() + " -> " + m[2].str());
+    } else if (std::regex_match(l, m, rails)) {
+      layout = "rails";
+      starts.emplace_back(i, m[1].str() + " " + m[2].str());
+    }
+  }
+  if (layout == "rails") text = rails_sql(input);  // same lines, so `starts` still holds
+  if (layout.empty()) {
+    // Django's sqlmigrate: "--\n-- Operation\n--" comments inside BEGIN; ... COMMIT;
+    bool operations = false;
+    bool after_commit = true;
+    std::string pending_label;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::string l = line_text(i);
+      while (!l.empty() && (l.back() == ' ' || l.back() == '\r' || l.back() == '\t')) l.pop_back();
+      std::smatch m;
+      if (l == "--" && i + 2 < lines.size() && line_text(i + 2).rfind("--", 0) == 0) {
+        const std::string op = line_text(i + 1);
+        if (std::regex_match(op, m, django_operation)) {
+          operations = true;
+          if (!starts.empty() && starts.back().second.empty()) starts.back().second = m[1].str();
+        }
+      }
+      if (l == "BEGIN;" && after_commit) {
+        starts.emplace_back(i, "");
+        after_commit = false;
+      }
+      if (l == "COMMIT;") after_commit = true;
+    }
+    if (operations && !starts.empty()) {
+      layout = "django";
+      for (size_t k = 0; k < starts.size(); ++k) {
+        if (starts[k].second.empty()) starts[k].second = fmt::format("migration {}", k + 1);
+      }
+    } else {
+      starts.clear();
+    }
+  }
+  if (starts.empty()) return {{name, "plain", input}};
+
+  std::vector<MigrationSource> out;
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const size_t begin = k == 0 ? 0 : lines[starts[k].first].begin;
+    const size_t end = k + 1 < starts.size() ? lines[starts[k + 1].first].begin : text.size();
+    out.push_back({fmt::format("{} [{}]", name, starts[k].second), layout, only(text, begin, end)});
+  }
+  return out;
+}
+
+int drop_bookkeeping(Migration& m) {
+  static const std::vector<std::string> tables = {"alembic_version",   "schema_migrations",     "ar_internal_metadata",
+                                                  "django_migrations", "flyway_schema_history", "goose_db_version"};
+  auto bookkeeping = [&](const Statement& st) {
+    if (st.locks.empty()) return false;
+    for (const RelationLock& l : st.locks) {
+      if (std::find(tables.begin(), tables.end(), l.relation.name) == tables.end()) return false;
+    }
+    return true;
+  };
+  const auto removed = std::remove_if(m.statements.begin(), m.statements.end(), bookkeeping);
+  const int n = static_cast<int>(m.statements.end() - removed);
+  m.statements.erase(removed, m.statements.end());
+  if (n > 0) {
+    m.notes.push_back(fmt::format("{} statement{} on the migration tool's own version table left out", n,
+                                  n == 1 ? "" : "s"));
+  }
+  return n;
+}
+
 }  // namespace migsim::migration

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "migration/migration.h"
+
 namespace migsim::migration {
 
 struct MigrationSource {
@@ -24,5 +26,25 @@ struct MigrationSource {
 // Throws InputError when the folder cannot be read or names a file that is
 // missing (a sqitch change without its deploy script).
 std::vector<MigrationSource> find_migrations(const std::string& dir);
+
+// A file or standard input that may hold several migrations, as the tools
+// print them, split into one source per migration (each its part of `text`,
+// the rest blanked, so lines and columns still point into the input):
+//  - alembic (`alembic upgrade --sql`): at each `-- Running upgrade A -> B`
+//  - Rails: at each `== <version> <Name>: migrating` banner; the banners,
+//    `-> 0.0012s` timings and the `(0.5ms)` prefixes of logged SQL are
+//    blanked, and a logged statement without a `;` gets one
+//  - Django (`manage.py sqlmigrate`, one after another): at each top-level
+//    BEGIN that follows a COMMIT
+// Anything else is one "plain" source holding the whole text. `name` is the
+// input's name; a part is named "<name> [<label>]".
+std::vector<MigrationSource> split_dump(const std::string& text, const std::string& name);
+
+// Removes the statements that only touch a migration tool's own bookkeeping
+// table (alembic_version, schema_migrations, ar_internal_metadata,
+// django_migrations, flyway_schema_history, goose_db_version): they are not
+// part of the change and would make the sampler refuse the file. Adds a note
+// to the migration naming how many, and returns that number.
+int drop_bookkeeping(Migration& migration);
 
 }  // namespace migsim::migration

@@ -13,6 +13,7 @@
 #include "reports/gate.h"
 #include "sampler/samples.h"
 #include "sampler/table_profile.h"
+#include "sim/simulator.h"
 
 namespace migsim::reports {
 
@@ -36,6 +37,14 @@ struct StatementEstimate {
   std::optional<double> actual_seconds;          // demo --verify: the real full-size time
 };
 
+// The lock simulator run on the estimate's lock timeline (`estimate --traffic`).
+struct SimulationRun {
+  std::string traffic_file;
+  double target_p99_ms = 200;
+  sim::SimulationResult result;
+  sim::LockTimeoutAdvice advice;
+};
+
 struct EstimateReport {
   migration::Migration migration;
   sampler::TableProfile table;
@@ -46,10 +55,36 @@ struct EstimateReport {
   double total_high_seconds = 0;
   std::map<sim::LockMode, double> max_lock_hold_seconds;
   estimators::Thresholds thresholds;
-  Verdict verdict = Verdict::ok;
+  Verdict verdict = Verdict::ok;          // from the point estimate
+  Verdict upper_verdict = Verdict::ok;    // from the interval's upper bound: "may exceed"
   std::vector<migration::Finding> findings;  // lint, with severities scaled to the table's size
   std::vector<std::string> notes;
   std::optional<double> actual_total_seconds;  // demo --verify
+  std::optional<SimulationRun> simulation;     // estimate --traffic
+};
+
+// One migration of a set: its estimate, or why it was not timed.
+struct MigrationEntry {
+  std::string file;
+  std::optional<EstimateReport> report;
+  std::string not_timed;  // when `report` is empty
+};
+
+// Several migrations (a folder, or a dump with several), estimated in the
+// order they apply; each reported on its own, and the total.
+struct EstimateSet {
+  std::string source;  // the folder or file, or "<stdin>"
+  std::string layout;  // flyway, golang-migrate, prisma, dbmate, sqitch, plain, alembic, rails, django
+  std::string since;   // the git revision of --since, empty when not given
+  std::vector<MigrationEntry> migrations;
+  double total_seconds = 0;
+  double total_low_seconds = 0;
+  double total_high_seconds = 0;
+  std::map<sim::LockMode, double> max_lock_hold_seconds;
+  estimators::Thresholds thresholds;
+  Verdict verdict = Verdict::ok;
+  Verdict upper_verdict = Verdict::ok;
+  std::vector<std::string> notes;
 };
 
 }  // namespace migsim::reports

@@ -77,4 +77,10 @@ std::optional<double> parse_duration(const std::string& text) {
   return value * scale;
 }
 
+std::string paint(const std::string& text, Colour colour, bool on) {
+  if (!on) return text;
+  const char* code = colour == Colour::green ? "32" : colour == Colour::yellow ? "33" : colour == Colour::red ? "31" : "1";
+  return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+}
+
 }  // namespace migsim::reports

@@ -15,6 +15,10 @@ std::string human_bytes(double bytes);
 // "1,000,000".
 std::string grouped(long long n);
 
+// ANSI colour for a terminal; with `on` false, the text unchanged.
+enum class Colour { green, yellow, red, bold };
+std::string paint(const std::string& text, Colour colour, bool on);
+
 // Text made safe for XML and HTML content and attributes (& < > " ').
 std::string xml_escape(const std::string& text);
 

@@ -142,19 +142,67 @@ std::string lock_timeline(const EstimateReport& r) {
   return svg;
 }
 
-}  // namespace
+// The simulated lock queue's depth over time (linear axes), with the
+// migration's finish marked.
+std::string queue_depth_plot(const SimulationRun& sim_run) {
+  const auto& series = sim_run.result.queue_depth_series;
+  if (series.empty()) return "";
+  const double left = 70, top = 20, width = 560, height = 200;
+  const double t_end = std::max(series.back().first, 1e-3);
+  const int depth_max = std::max(1, sim_run.result.max_queue_depth);
+  auto x = [&](double t) { return left + t / t_end * width; };
+  auto y = [&](double d) { return top + height - d / depth_max * height; };
+  std::string svg = "<svg viewBox=\"0 0 660 250\" width=\"660\" height=\"250\" role=\"img\" class=\"queue-depth\">";
+  svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fafafa\" stroke=\"#ccc\"/>", left, top,
+                     width, height);
+  std::string path;
+  for (const auto& [t, d] : series) {
+    path += fmt::format("{}{:.1f},{:.1f} L{:.1f},{:.1f}", path.empty() ? "M" : " L", x(t), y(d), x(t), y(d));
+  }
+  svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"#8e44ad\" stroke-width=\"1.5\"/>", path);
+  if (sim_run.result.migration_finished_at_s) {
+    const double fx = x(*sim_run.result.migration_finished_at_s);
+    const bool right_half = fx > left + width / 2;  // label on the side with room
+    svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#c0392b\" "
+                       "stroke-dasharray=\"4 3\"/><text x=\"{3:.1f}\" y=\"{4}\" font-size=\"11\" fill=\"#c0392b\" "
+                       "text-anchor=\"{5}\">migration done</text>",
+                       fx, top, top + height, right_half ? fx - 4 : fx + 4, top + 24, right_half ? "end" : "start");
+  }
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>"
+                     "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">0</text>"
+                     "<text x=\"{}\" y=\"{}\" font-size=\"11\">0 s</text>"
+                     "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>"
+                     "<text x=\"{}\" y=\"244\" font-size=\"11\" text-anchor=\"middle\">simulated time; queries "
+                     "waiting for the table's lock</text></svg>",
+                     left - 4, top + 10, depth_max, left - 4, top + height, left, top + height + 14, left + width,
+                     top + height + 14, esc(human_seconds(t_end)), left + width / 2);
+  return svg;
+}
 
-std::string render_html(const EstimateReport& r) {
-  std::string out = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>migsim: ";
-  out += esc(r.migration.source_name) + "</title><style>body{font-family:system-ui,sans-serif;margin:2em;max-width:"
+std::string page_head(const std::string& title) {
+  return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>migsim: " + esc(title) +
+         "</title><style>body{font-family:system-ui,sans-serif;margin:2em;max-width:"
          "900px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;"
          "font-size:14px}code{font-size:13px}.ok{color:#27ae60}.warning{color:#e67e22}.critical{color:#c0392b}"
-         "</style></head><body>";
-  out += fmt::format("<h1>migsim: <span class=\"{0}\">{0}</span></h1><p><code>{1}</code> on <code>{2}.{3}</code> "
-                     "({4} rows): about <b>{5}</b> (90 % interval {6} – {7}).</p>",
-                     verdict_name(r.verdict), esc(r.migration.source_name), esc(r.table.schema), esc(r.table.name),
-                     grouped(static_cast<long long>(r.table.rows)), esc(human_seconds(r.total_seconds)),
-                     esc(human_seconds(r.total_low_seconds)), esc(human_seconds(r.total_high_seconds)));
+         "section{border-top:2px solid #ddd;margin-top:2em}</style></head><body>";
+}
+
+std::string may_exceed(Verdict verdict, Verdict upper, const estimators::Thresholds& t) {
+  if (upper <= verdict) return "";
+  return fmt::format(" The interval's upper bound may exceed {}.",
+                     esc(human_seconds(upper == Verdict::critical ? t.critical_seconds : t.warning_seconds)));
+}
+
+// One migration: its statements, lock timeline, simulation, scaling plots and
+// findings. `h` is the heading level of its sections.
+std::string section(const EstimateReport& r, int h) {
+  std::string out;
+  out += fmt::format("<p><code>{0}</code> on <code>{1}.{2}</code> ({3} rows): <span class=\"{4}\">{4}</span>, about "
+                     "<b>{5}</b> (90 % interval {6} – {7}).{8}</p>",
+                     esc(r.migration.source_name), esc(r.table.schema), esc(r.table.name),
+                     grouped(static_cast<long long>(r.table.rows)), verdict_name(r.verdict),
+                     esc(human_seconds(r.total_seconds)), esc(human_seconds(r.total_low_seconds)),
+                     esc(human_seconds(r.total_high_seconds)), may_exceed(r.verdict, r.upper_verdict, r.thresholds));
   out += "<table><tr><th>#</th><th>line</th><th>statement</th><th>effect</th><th>predicted</th><th>interval</th>"
          "<th>lock held</th></tr>";
   for (const StatementEstimate& e : r.statements) {
@@ -166,27 +214,74 @@ std::string render_html(const EstimateReport& r) {
                        esc(human_seconds(e.forecast.predicted_seconds)), esc(human_seconds(e.forecast.low_seconds)),
                        esc(human_seconds(e.forecast.high_seconds)), esc(human_seconds(e.lock_hold_seconds)));
   }
-  out += "</table><h2>Locks over time</h2>" + lock_timeline(r);
-  out += "<h2>Scaling</h2><p>Slices measured (blue), the fitted model (line), the full-size prediction with its "
-         "interval (red), the gate's thresholds (dashed); log-log axes.</p>";
+  out += fmt::format("</table><h{0}>Locks over time</h{0}>", h) + lock_timeline(r);
+  if (r.simulation) {
+    const sim::SimulationResult& res = r.simulation->result;
+    out += fmt::format("<h{}>Simulated traffic</h{}><p>Against <code>{}</code>: {} of {} queries blocked, p99 added wait "
+                       "{}, up to {} waiting.</p>",
+                       h, h, esc(r.simulation->traffic_file), grouped(res.blocked_queries), grouped(res.queries),
+                       esc(human_seconds(res.wait.p99_ms / 1e3)), res.max_queue_depth);
+    out += queue_depth_plot(*r.simulation);
+  }
+  out += fmt::format("<h{0}>Scaling</h{0}><p>Slices measured (blue), the fitted model (line), the full-size prediction "
+                     "with its interval (red), the gate's thresholds (dashed); log-log axes.</p>",
+                     h);
   for (const StatementEstimate& e : r.statements) {
     const std::string plot = scaling_plot(r, e);
     if (plot.empty()) continue;
-    out += fmt::format("<h3>Statement {} (line {}): {}</h3><p>{}</p>", e.index + 1,
+    out += fmt::format("<h{0}>Statement {1} (line {2}): {3}</h{0}><p>{4}</p>", h + 1, e.index + 1,
                        r.migration.statements[e.index].line, esc(r.migration.statements[e.index].kind),
                        esc(e.forecast.reason));
     out += plot;
   }
   if (!r.findings.empty()) {
-    out += "<h2>Findings</h2><ul>";
+    out += fmt::format("<h{0}>Findings</h{0}><ul>", h);
     for (const migration::Finding& f : r.findings) {
       out += fmt::format("<li><b>{}</b> <code>{}</code> (line {}): {}</li>", migration::severity_name(f.severity),
                          esc(f.rule), f.line, esc(f.message));
     }
     out += "</ul>";
   }
-  out += "</body></html>\n";
   return out;
+}
+
+}  // namespace
+
+std::string render_html(const EstimateReport& r) {
+  return page_head(r.migration.source_name) +
+         fmt::format("<h1>migsim: <span class=\"{0}\">{0}</span></h1>", verdict_name(r.verdict)) + section(r, 2) +
+         "</body></html>\n";
+}
+
+std::string render_html(const EstimateSet& set) {
+  std::string out = page_head(set.source);
+  out += fmt::format("<h1>migsim: <span class=\"{0}\">{0}</span></h1><p>{1} migration{2} in <code>{3}</code> ({4}){5}: "
+                     "about <b>{6}</b> in total (90 % interval {7} – {8}).{9}</p>",
+                     verdict_name(set.verdict), set.migrations.size(), set.migrations.size() == 1 ? "" : "s",
+                     esc(set.source), esc(set.layout),
+                     set.since.empty() ? "" : fmt::format(", changed since <code>{}</code>", esc(set.since)),
+                     esc(human_seconds(set.total_seconds)), esc(human_seconds(set.total_low_seconds)),
+                     esc(human_seconds(set.total_high_seconds)), may_exceed(set.verdict, set.upper_verdict, set.thresholds));
+  out += "<table><tr><th>#</th><th>migration</th><th>verdict</th><th>predicted</th><th>interval</th></tr>";
+  for (size_t i = 0; i < set.migrations.size(); ++i) {
+    const MigrationEntry& e = set.migrations[i];
+    out += e.report ? fmt::format("<tr><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{}</td><td>{} – {}"
+                                  "</td></tr>",
+                                  i + 1, esc(e.file), verdict_name(e.report->verdict), verdict_name(e.report->verdict),
+                                  esc(human_seconds(e.report->total_seconds)),
+                                  esc(human_seconds(e.report->total_low_seconds)),
+                                  esc(human_seconds(e.report->total_high_seconds)))
+                    : fmt::format("<tr><td>{}</td><td><code>{}</code></td><td colspan=\"3\">not timed: {}</td></tr>", i + 1,
+                                  esc(e.file), esc(e.not_timed));
+  }
+  out += "</table>";
+  for (const std::string& n : set.notes) out += "<p>" + esc(n) + "</p>";
+  for (size_t i = 0; i < set.migrations.size(); ++i) {
+    const MigrationEntry& e = set.migrations[i];
+    if (!e.report) continue;
+    out += fmt::format("<section><h2>{}. {}</h2>", i + 1, esc(e.file)) + section(*e.report, 3) + "</section>";
+  }
+  return out + "</body></html>\n";
 }
 
 }  // namespace migsim::reports

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/render.h"
+#include "reports/simulation_io.h"
 
 namespace migsim::reports {
 namespace {
@@ -17,9 +18,26 @@ ordered_json lock_list(const migration::Statement& st) {
   return locks;
 }
 
-}  // namespace
+ordered_json holds_json(const std::map<sim::LockMode, double>& holds) {
+  ordered_json j = ordered_json::object();
+  for (const auto& [mode, seconds] : holds) j[std::string(sim::lock_mode_name(mode))] = seconds;
+  return j;
+}
 
-std::string render_json(const EstimateReport& r) {
+ordered_json total_json(double predicted, double low, double high, const std::map<sim::LockMode, double>& holds,
+                        Verdict verdict, Verdict upper) {
+  ordered_json j = {{"predicted_seconds", predicted},
+                    {"interval", {low, high}},
+                    {"max_lock_hold_seconds", holds_json(holds)},
+                    {"upper_bound_exceeds", upper > verdict ? ordered_json(verdict_name(upper)) : ordered_json(nullptr)}};
+  return j;
+}
+
+ordered_json thresholds_json(const estimators::Thresholds& t) {
+  return {{"warning_seconds", t.warning_seconds}, {"critical_seconds", t.critical_seconds}};
+}
+
+ordered_json estimate_json(const EstimateReport& r) {
   ordered_json j;
   j["schema_version"] = kSchemaVersion;
   j["migration"] = {{"file", r.migration.source_name}, {"statements", r.migration.statements.size()}};
@@ -119,19 +137,44 @@ std::string render_json(const EstimateReport& r) {
   }
   j["statements"] = statements;
 
-  ordered_json holds = ordered_json::object();
-  for (const auto& [mode, seconds] : r.max_lock_hold_seconds) holds[std::string(sim::lock_mode_name(mode))] = seconds;
-  j["total"] = {{"predicted_seconds", r.total_seconds},
-                {"interval", {r.total_low_seconds, r.total_high_seconds}},
-                {"max_lock_hold_seconds", holds}};
+  j["total"] = total_json(r.total_seconds, r.total_low_seconds, r.total_high_seconds, r.max_lock_hold_seconds,
+                          r.verdict, r.upper_verdict);
   if (r.actual_total_seconds) j["total"]["actual_seconds"] = *r.actual_total_seconds;
   j["verdict"] = verdict_name(r.verdict);
-  j["thresholds"] = {{"warning_seconds", r.thresholds.warning_seconds},
-                     {"critical_seconds", r.thresholds.critical_seconds}};
+  j["thresholds"] = thresholds_json(r.thresholds);
   ordered_json notes = ordered_json::array();
+  for (const auto& n : r.migration.notes) notes.push_back(n);
   for (const auto& n : r.notes) notes.push_back(n);
   for (const auto& n : r.samples.notes) notes.push_back(n);
   j["notes"] = notes;
+  if (r.simulation) {
+    j["simulation"] = simulation_json(r.simulation->result, r.simulation->advice, r.simulation->target_p99_ms);
+    j["simulation"]["traffic_file"] = r.simulation->traffic_file;
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string render_json(const EstimateReport& r) { return estimate_json(r).dump(2) + "\n"; }
+
+std::string render_json(const EstimateSet& set) {
+  ordered_json j;
+  j["schema_version"] = kSchemaVersion;
+  j["source"] = set.source;
+  j["layout"] = set.layout;
+  j["since"] = set.since.empty() ? ordered_json(nullptr) : ordered_json(set.since);
+  ordered_json migrations = ordered_json::array();
+  for (const MigrationEntry& e : set.migrations) {
+    migrations.push_back(e.report ? estimate_json(*e.report)
+                                  : ordered_json{{"migration", {{"file", e.file}}}, {"not_timed", e.not_timed}});
+  }
+  j["migrations"] = migrations;
+  j["total"] = total_json(set.total_seconds, set.total_low_seconds, set.total_high_seconds, set.max_lock_hold_seconds,
+                          set.verdict, set.upper_verdict);
+  j["verdict"] = verdict_name(set.verdict);
+  j["thresholds"] = thresholds_json(set.thresholds);
+  j["notes"] = set.notes;
   return j.dump(2) + "\n";
 }
 

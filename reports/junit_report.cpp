@@ -5,7 +5,16 @@
 
 namespace migsim::reports {
 
-std::string render_junit(const EstimateReport& r, FailOn fail_on) {
+namespace {
+
+struct Suite {
+  std::string xml;
+  size_t tests = 0;
+  int failures = 0;
+};
+
+// One <testsuite>: the migration's total and each statement.
+Suite suite(const EstimateReport& r, FailOn fail_on) {
   std::vector<std::string> cases;
   int failures = 0;
   auto add_case = [&](const std::string& name, double seconds, Verdict verdict, const std::string& detail) {
@@ -31,13 +40,45 @@ std::string render_junit(const EstimateReport& r, FailOn fail_on) {
     add_case(fmt::format("line {}: {}", st.line, st.kind), e.forecast.predicted_seconds,
              verdict_for(e.forecast.predicted_seconds, r.thresholds), st.sql);
   }
+  Suite s{fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
+                      xml_escape(r.migration.source_name), cases.size(), failures, r.total_seconds),
+          cases.size(), failures};
+  for (const std::string& c : cases) s.xml += c;
+  s.xml += "  </testsuite>\n";
+  return s;
+}
+
+std::string document(const std::vector<Suite>& suites) {
+  size_t tests = 0;
+  int failures = 0;
+  for (const Suite& s : suites) {
+    tests += s.tests;
+    failures += s.failures;
+  }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuites name=\"migsim\" tests=\"{}\" failures=\"{}\">\n", cases.size(), failures);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
-                     xml_escape(r.migration.source_name), cases.size(), failures, r.total_seconds);
-  for (const std::string& c : cases) out += c;
-  out += "  </testsuite>\n</testsuites>\n";
-  return out;
+  out += fmt::format("<testsuites name=\"migsim\" tests=\"{}\" failures=\"{}\">\n", tests, failures);
+  for (const Suite& s : suites) out += s.xml;
+  return out + "</testsuites>\n";
+}
+
+}  // namespace
+
+std::string render_junit(const EstimateReport& r, FailOn fail_on) { return document({suite(r, fail_on)}); }
+
+std::string render_junit(const EstimateSet& set, FailOn fail_on) {
+  std::vector<Suite> suites;
+  for (const MigrationEntry& e : set.migrations) {
+    if (e.report) {
+      suites.push_back(suite(*e.report, fail_on));
+    } else {
+      suites.push_back({fmt::format("  <testsuite name=\"{0}\" tests=\"1\" failures=\"0\" skipped=\"1\" time=\"0\">\n"
+                                    "    <testcase classname=\"{0}\" name=\"migration (total)\" time=\"0\">\n"
+                                    "      <skipped message=\"{1}\"/>\n    </testcase>\n  </testsuite>\n",
+                                    xml_escape(e.file), xml_escape(e.not_timed)),
+                        1, 0});
+    }
+  }
+  return document(suites);
 }
 
 }  // namespace migsim::reports

@@ -27,19 +27,14 @@ std::string verdict_badge(Verdict v) {
   return "ok";
 }
 
-}  // namespace
+std::string may_exceed(Verdict verdict, Verdict upper, const estimators::Thresholds& t) {
+  if (upper <= verdict) return "";
+  return fmt::format("; may exceed {}", human_seconds(upper == Verdict::critical ? t.critical_seconds : t.warning_seconds));
+}
 
-std::string render_markdown(const EstimateReport& r) {
+// The statement table, findings and folded details of one migration.
+std::string body(const EstimateReport& r) {
   std::string out;
-  std::string longest;
-  for (auto it = r.max_lock_hold_seconds.rbegin(); it != r.max_lock_hold_seconds.rend(); ++it) {
-    longest = fmt::format("; holds `{}` up to {}", sim::lock_mode_name(it->first), human_seconds(it->second));
-    break;
-  }
-  out += fmt::format("**migsim: {}** — `{}` on `{}.{}` ({} rows) takes about **{}** ({} – {}){}\n\n",
-                     verdict_badge(r.verdict), r.migration.source_name, r.table.schema, r.table.name,
-                     grouped(static_cast<long long>(r.table.rows)), human_seconds(r.total_seconds),
-                     human_seconds(r.total_low_seconds), human_seconds(r.total_high_seconds), longest);
   out += "| # | line | statement | locks | effect | predicted | 90 % interval | lock held |\n";
   out += "|---|---|---|---|---|---|---|---|\n";
   for (const StatementEstimate& e : r.statements) {
@@ -63,8 +58,8 @@ std::string render_markdown(const EstimateReport& r) {
     }
   }
   out += "\n<details><summary>Details</summary>\n\n";
-  out += fmt::format("- Sampling: {} (seed {}), {} runs per slice, slices of", r.samples.method, r.samples.seed,
-                     r.samples.repeats);
+  out += fmt::format("- Sampling: {} (seed {}), {} run{} per slice, slices of", r.samples.method, r.samples.seed,
+                     r.samples.repeats, r.samples.repeats == 1 ? "" : "s");
   for (long long n : r.samples.slice_rows) out += fmt::format(" {}", grouped(n));
   out += " rows\n";
   for (const StatementEstimate& e : r.statements) {
@@ -74,11 +69,62 @@ std::string render_markdown(const EstimateReport& r) {
   out += fmt::format("- Server: {}; shared_buffers {}, maintenance_work_mem {}\n",
                      cell(r.table.server.version, 120), r.table.server.shared_buffers,
                      r.table.server.maintenance_work_mem);
+  for (const std::string& n : r.migration.notes) out += fmt::format("- {}\n", cell(n, 400));
   for (const std::string& n : r.notes) out += fmt::format("- {}\n", cell(n, 400));
+  if (r.simulation) {
+    const sim::SimulationResult& s = r.simulation->result;
+    out += fmt::format("- Simulated traffic (`{}`): {} of {} queries blocked, p99 added wait {}, up to {} waiting\n",
+                       r.simulation->traffic_file, grouped(s.blocked_queries), grouped(s.queries),
+                       human_seconds(s.wait.p99_ms / 1e3), s.max_queue_depth);
+  }
   for (const std::string& n : r.samples.notes) out += fmt::format("- {}\n", cell(n, 400));
   out += fmt::format("- Gate: warning above {}, critical above {}\n", human_seconds(r.thresholds.warning_seconds),
                      human_seconds(r.thresholds.critical_seconds));
   out += "\n</details>\n";
+  return out;
+}
+
+std::string longest_hold(const std::map<sim::LockMode, double>& holds) {
+  for (auto it = holds.rbegin(); it != holds.rend(); ++it) {
+    return fmt::format("; holds `{}` up to {}", sim::lock_mode_name(it->first), human_seconds(it->second));
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string render_markdown(const EstimateReport& r) {
+  std::string out = fmt::format("**migsim: {}** — `{}` on `{}.{}` ({} rows) takes about **{}** ({} – {}){}{}\n\n",
+                                verdict_badge(r.verdict), r.migration.source_name, r.table.schema, r.table.name,
+                                grouped(static_cast<long long>(r.table.rows)), human_seconds(r.total_seconds),
+                                human_seconds(r.total_low_seconds), human_seconds(r.total_high_seconds),
+                                may_exceed(r.verdict, r.upper_verdict, r.thresholds), longest_hold(r.max_lock_hold_seconds));
+  return out + body(r);
+}
+
+std::string render_markdown(const EstimateSet& set) {
+  std::string out = fmt::format("**migsim: {}** — {} migration{} in `{}`{} take about **{}** ({} – {}){}{}\n",
+                                verdict_badge(set.verdict), set.migrations.size(), set.migrations.size() == 1 ? "" : "s",
+                                set.source, set.since.empty() ? "" : fmt::format(" changed since `{}`", set.since),
+                                human_seconds(set.total_seconds), human_seconds(set.total_low_seconds),
+                                human_seconds(set.total_high_seconds),
+                                may_exceed(set.verdict, set.upper_verdict, set.thresholds),
+                                longest_hold(set.max_lock_hold_seconds));
+  for (const MigrationEntry& e : set.migrations) {
+    if (!e.report) {
+      out += fmt::format("\n### `{}`\n\nNot timed: {}\n", e.file, cell(e.not_timed, 400));
+      continue;
+    }
+    const EstimateReport& r = *e.report;
+    out += fmt::format("\n### `{}` — {} on `{}.{}`: about {} ({} – {})\n\n", e.file, verdict_badge(r.verdict),
+                       r.table.schema, r.table.name, human_seconds(r.total_seconds), human_seconds(r.total_low_seconds),
+                       human_seconds(r.total_high_seconds));
+    out += body(r);
+  }
+  if (!set.notes.empty()) {
+    out += "\n";
+    for (const std::string& n : set.notes) out += fmt::format("- {}\n", cell(n, 400));
+  }
   return out;
 }
 

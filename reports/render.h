@@ -7,8 +7,9 @@
 
 namespace migsim::reports {
 
-// For a terminal: aligned, plain text.
-std::string render_text(const EstimateReport& report);
+// For a terminal: aligned text; with `colour`, the verdicts and severities in
+// ANSI colours (the caller decides: a TTY, and NO_COLOR not set).
+std::string render_text(const EstimateReport& report, bool colour = false);
 
 // DESIGN.md's JSON contract (schema_version 1), pretty-printed.
 std::string render_json(const EstimateReport& report);
@@ -26,5 +27,14 @@ std::string render_html(const EstimateReport& report);
 // JUnit XML: one test case for the migration's total and one per statement,
 // failing when its predicted time reaches `fail_on`, so CI systems show it.
 std::string render_junit(const EstimateReport& report, FailOn fail_on);
+
+// The same five formats for a set of migrations: each migration's report in
+// order (as above), then the total and the set's verdict. JSON is the
+// schema's `estimate_set`; JUnit has a test suite per migration file.
+std::string render_text(const EstimateSet& set, bool colour = false);
+std::string render_json(const EstimateSet& set);
+std::string render_markdown(const EstimateSet& set);
+std::string render_html(const EstimateSet& set);
+std::string render_junit(const EstimateSet& set, FailOn fail_on);
 
 }  // namespace migsim::reports

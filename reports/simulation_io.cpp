@@ -7,6 +7,7 @@
 
 #include "migration/source_text.h"
 #include "reports/format.h"
+#include "reports/render.h"
 
 namespace migsim::reports {
 namespace {
@@ -156,10 +157,12 @@ sim::MigrationTimeline parse_timeline(const std::string& text, const std::string
   return m;
 }
 
-std::string render_simulation_json(const sim::SimulationResult& s, const sim::LockTimeoutAdvice& advice, double target) {
+nlohmann::ordered_json simulation_json(const sim::SimulationResult& s, const sim::LockTimeoutAdvice& advice,
+                                       double target) {
   nlohmann::ordered_json series = nlohmann::ordered_json::array();
   for (const auto& [t, d] : s.queue_depth_series) series.push_back({t, d});
-  nlohmann::ordered_json j = {{"queries", s.queries},
+  nlohmann::ordered_json j = {{"schema_version", kSchemaVersion},
+            {"queries", s.queries},
             {"blocked_queries", s.blocked_queries},
             {"wait_ms", summary_json(s.wait)},
             {"wait_ms_blocked", summary_json(s.wait_blocked)},
@@ -180,7 +183,17 @@ std::string render_simulation_json(const sim::SimulationResult& s, const sim::Lo
                                      : nlohmann::ordered_json{{"target_p99_ms", target}, {"lock_timeout_s", nullptr}, {"reason",
                                             "no lock_timeout and retry schedule keeps p99 under the target and lets the "
                                             "migration finish"}};
-  return j.dump(2) + "\n";
+  return j;
+}
+
+sim::MigrationTimeline estimate_timeline(const EstimateReport& report, double start_s) {
+  // Through the JSON, so that `estimate --traffic` and `simulate --timeline
+  // estimate.json` read the estimate the same way.
+  return parse_timeline(render_json(report), report.migration.source_name, start_s);
+}
+
+std::string render_simulation_json(const sim::SimulationResult& s, const sim::LockTimeoutAdvice& advice, double target) {
+  return simulation_json(s, advice, target).dump(2) + "\n";
 }
 
 std::string render_simulation_text(const sim::SimulationResult& s, const sim::LockTimeoutAdvice& advice, double target) {

@@ -5,6 +5,7 @@
 
 #include "reports/format.h"
 #include "reports/render.h"
+#include "reports/simulation_io.h"
 
 namespace migsim::reports {
 namespace {
@@ -32,9 +33,32 @@ std::string pad(const std::string& s, size_t width) {
   return chars >= width ? s : s + std::string(width - chars, ' ');
 }
 
+std::string painted_verdict(Verdict v, bool colour) {
+  const Colour c = v == Verdict::ok ? Colour::green : v == Verdict::warning ? Colour::yellow : Colour::red;
+  return paint(std::string(verdict_name(v)), c, colour);
+}
+
+std::string painted_severity(migration::Severity s, bool colour) {
+  const std::string name(migration::severity_name(s));
+  return s == migration::Severity::error ? paint(name, Colour::red, colour)
+         : s == migration::Severity::warning ? paint(name, Colour::yellow, colour)
+                                             : name;
+}
+
+// "verdict   ok (warning above 5 min, critical above 1 h); the interval's upper bound may exceed 5 min"
+std::string verdict_line(Verdict verdict, Verdict upper, const estimators::Thresholds& t, bool colour) {
+  std::string line = fmt::format("  verdict   {} (warning above {}, critical above {})", painted_verdict(verdict, colour),
+                                 human_seconds(t.warning_seconds), human_seconds(t.critical_seconds));
+  if (upper > verdict) {
+    line += fmt::format("; the interval's upper bound may exceed {}",
+                        human_seconds(upper == Verdict::critical ? t.critical_seconds : t.warning_seconds));
+  }
+  return line + "\n";
+}
+
 }  // namespace
 
-std::string render_text(const EstimateReport& r) {
+std::string render_text(const EstimateReport& r, bool colour) {
   std::string out;
   const auto& t = r.table;
   const auto& s = r.samples;
@@ -66,7 +90,8 @@ std::string render_text(const EstimateReport& r) {
                        "null fractions within {:.1f} points ({}){}\n",
                        grouped(st.rows), st.row_width_slice, st.row_width_source,
                        st.row_width_source > 0 ? 100 * (st.row_width_slice / st.row_width_source - 1) : 0.0,
-                       100 * worst_nulls, worst_column, st.representative ? "" : "  NOT REPRESENTATIVE");
+                       100 * worst_nulls, worst_column,
+                       st.representative ? "" : paint("  NOT REPRESENTATIVE", Colour::yellow, colour));
   }
   out += "\n";
 
@@ -93,7 +118,8 @@ std::string render_text(const EstimateReport& r) {
     if (!st.depends_on.empty()) out += fmt::format("      depends on {}\n", st.depends_on);
     for (const migration::Finding& finding : r.findings) {
       if (finding.statement == e.index) {
-        out += fmt::format("      {} {}: {}\n", migration::severity_name(finding.severity), finding.rule, finding.message);
+        out += fmt::format("      {} {}: {}\n", painted_severity(finding.severity, colour), finding.rule,
+                           finding.message);
       }
     }
     if (e.observed.runs) {
@@ -118,10 +144,47 @@ std::string render_text(const EstimateReport& r) {
     out += fmt::format("  lock      {} held up to {}: blocks {} on {}.{}\n", sim::lock_mode_name(it->first),
                        human_seconds(it->second), sim::lock_mode_blocks(it->first), t.schema, t.name);
   }
-  out += fmt::format("  verdict   {} (warning above {}, critical above {})\n", verdict_name(r.verdict),
-                     human_seconds(r.thresholds.warning_seconds), human_seconds(r.thresholds.critical_seconds));
+  out += verdict_line(r.verdict, r.upper_verdict, r.thresholds, colour);
+  if (r.simulation) {
+    out += fmt::format("\n  traffic   {} (lock simulator, the estimate's lock timeline from 1 s)\n",
+                       r.simulation->traffic_file);
+    out += render_simulation_text(r.simulation->result, r.simulation->advice, r.simulation->target_p99_ms);
+  }
+  for (const std::string& n : r.migration.notes) out += fmt::format("  note      {}\n", n);
   for (const std::string& n : r.notes) out += fmt::format("  note      {}\n", n);
   for (const std::string& n : s.notes) out += fmt::format("  note      {}\n", n);
+  return out;
+}
+
+std::string render_text(const EstimateSet& set, bool colour) {
+  std::string out = fmt::format("migsim estimate: {} migration{} in {} ({}){}\n", set.migrations.size(),
+                                set.migrations.size() == 1 ? "" : "s", set.source, set.layout,
+                                set.since.empty() ? "" : fmt::format(", changed since {}", set.since));
+  for (size_t i = 0; i < set.migrations.size(); ++i) {
+    const MigrationEntry& e = set.migrations[i];
+    out += fmt::format("\n{}\n", paint(fmt::format("[{}/{}] {}", i + 1, set.migrations.size(), e.file), Colour::bold, colour));
+    out += e.report ? render_text(*e.report, colour) : fmt::format("  not timed: {}\n", e.not_timed);
+  }
+  out += fmt::format("\n{}\n", paint("all migrations", Colour::bold, colour));
+  size_t width = 0;
+  for (const MigrationEntry& e : set.migrations) width = std::max(width, e.file.size());
+  for (const MigrationEntry& e : set.migrations) {
+    if (!e.report) {
+      out += fmt::format("  {}  not timed\n", pad(e.file, width));
+      continue;
+    }
+    out += fmt::format("  {}  {} (90 % interval {} – {})  {}\n", pad(e.file, width), pad(human_seconds(e.report->total_seconds), 11),
+                       human_seconds(e.report->total_low_seconds), human_seconds(e.report->total_high_seconds),
+                       painted_verdict(e.report->verdict, colour));
+  }
+  out += fmt::format("  total     {} (90 % interval {} – {})\n", human_seconds(set.total_seconds),
+                     human_seconds(set.total_low_seconds), human_seconds(set.total_high_seconds));
+  for (auto it = set.max_lock_hold_seconds.rbegin(); it != set.max_lock_hold_seconds.rend(); ++it) {
+    out += fmt::format("  lock      {} held up to {} by one migration: blocks {}\n", sim::lock_mode_name(it->first),
+                       human_seconds(it->second), sim::lock_mode_blocks(it->first));
+  }
+  out += verdict_line(set.verdict, set.upper_verdict, set.thresholds, colour);
+  for (const std::string& n : set.notes) out += fmt::format("  note      {}\n", n);
   return out;
 }
 

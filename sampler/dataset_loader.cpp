@@ -33,8 +33,11 @@ void load_dataset(const std::string& dsn, const GeneratorScript& script, const s
       tx.commit();
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double remaining = elapsed / static_cast<double>(last) * static_cast<double>(rows - last);
-      say(fmt::format("loading {}: {}/{} rows ({:.0f} %), {:.1f} s elapsed, about {:.0f} s left", table, last, rows,
-                      100.0 * static_cast<double>(last) / static_cast<double>(rows), elapsed, remaining));
+      if (progress) {
+        progress({fmt::format("loading {}: {}/{} rows ({:.0f} %), {:.1f} s elapsed, about {:.0f} s left", table, last,
+                              rows, 100.0 * static_cast<double>(last) / static_cast<double>(rows), elapsed, remaining),
+                  static_cast<double>(last) / static_cast<double>(rows), remaining});
+      }
     }
   });
   say(fmt::format("loading {}: building secondary indexes", table));
@@ -66,7 +69,7 @@ std::vector<double> run_in_place(const std::string& dsn, const migration::Migrat
       seconds.push_back(0);
       continue;
     }
-    detail::guarded(fmt::format("{}:{}:{}", migration.source_name, st.line, st.column), [&] {
+    detail::guarded(migration::location(migration, st), [&] {
       const auto t0 = Clock::now();
       if (st.in_transaction_block_allowed) {
         pqxx::work tx(conn.raw());

@@ -58,8 +58,7 @@ bool allowed_function(const std::string& name, const std::set<std::string>& extr
 }
 
 [[noreturn]] void refuse(const migration::Migration& m, const Statement& st, const std::string& why) {
-  throw UnsafeMigration(fmt::format("{}:{}:{}: {} — migsim did not run the migration", m.source_name, st.line,
-                                    st.column, why));
+  throw UnsafeMigration(fmt::format("{}: {} — migsim did not run the migration", migration::location(m, st), why));
 }
 
 bool same_table(const migration::RelationRef& a, const migration::RelationRef& target) {

@@ -25,7 +25,7 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-void say(const SamplingOptions& o, const std::string& line) {
+void say(const SamplingOptions& o, const Progress& line) {
   if (o.progress) o.progress(line);
 }
 
@@ -116,6 +116,7 @@ struct RunContext {
   const TableProfile& table;
   const SourceStructure& structure;
   std::string scratch;
+  const SamplingOptions& options;
   long long table_oid = 0;  // the work copy, stable across rewrites
 };
 
@@ -125,9 +126,8 @@ struct RunContext {
   } catch (const DatabaseError& e) {
     std::string msg = e.what();
     if (msg.rfind(": ", 0) == 0) msg = msg.substr(2);
-    throw DatabaseError(fmt::format("{}:{}:{}: the statement failed on the scratch copy of {}.{}: {}",
-                                    ctx.migration.source_name, st.line, st.column, ctx.table.schema,
-                                    ctx.table.name, msg));
+    throw DatabaseError(fmt::format("{}: the statement failed on the scratch copy of {}.{}: {}",
+                                    migration::location(ctx.migration, st), ctx.table.schema, ctx.table.name, msg));
   }
 }
 
@@ -181,8 +181,8 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
       if (!outside.empty()) {
         tx.abort();
         throw UnsafeMigration(fmt::format(
-            "{}:{}:{}: the statement took {} on {}, outside the scratch copy; migsim rolled it back and stopped",
-            ctx.migration.source_name, st.line, st.column, outside[0][1].as<std::string>(),
+            "{}: the statement took {} on {}, outside the scratch copy; migsim rolled it back and stopped",
+            migration::location(ctx.migration, st), outside[0][1].as<std::string>(),
             outside[0][0].as<std::string>()));
       }
       filenode_after = filenode(tx);
@@ -235,9 +235,16 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
   SliceRun run;
   run.rows = rows;
   run.repeat = repeat;
-  for (const migration::Statement& st : ctx.migration.statements) {
+  const size_t n = ctx.migration.statements.size();
+  for (size_t i = 0; i < n; ++i) {
     throw_if_interrupted();
+    const migration::Statement& st = ctx.migration.statements[i];
     run.statements.push_back(run_statement(ctx, st));
+    // A slow statement of several gets a line of its own between the runs' lines.
+    if (n > 1 && run.statements.back().seconds >= 1.0) {
+      say(ctx.options, fmt::format("  statement {}/{} ({}) on {} rows took {:.1f} s", i + 1, n,
+                                   migration::location(ctx.migration, st), rows, run.statements.back().seconds));
+    }
   }
   guarded("dropping the copy", [&] {
     pqxx::nontransaction tx(work.raw());
@@ -292,7 +299,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       if (target || lock.mode != sim::LockMode::AccessShare || r.name_begin < 0) continue;
       guarded("reading a table the migration reads", [&] {
         add_read_table(source, structure, r, options.max_slice_rows, options,
-                       fmt::format("{}:{}:{}", migration.source_name, st.line, st.column));
+                       migration::location(migration, st));
       });
     }
   }
@@ -302,7 +309,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allow,
                  copied);
   ScratchSchema scratch(work, scratch_dsn, options);
-  RunContext ctx{work, migration, table, structure, scratch.name()};
+  RunContext ctx{work, migration, table, structure, scratch.name(), options};
   double run_seconds = 0;
   double run_rows = 0;
   for (size_t k = 0; k < ladder.size(); ++k) {
@@ -353,8 +360,12 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       for (size_t later = k + 1; later < ladder.size(); ++later) {
         rows_left += static_cast<double>(options.repeats) * static_cast<double>(std::max(ladder[later], 1LL));
       }
-      say(options, fmt::format("slice {}/{}: run {}/{} on {} rows took {:.3f} s; about {:.0f} s of runs left", k + 1,
-                               ladder.size(), r + 1, options.repeats, rows, took, run_seconds / run_rows * rows_left));
+      const double left_s = run_seconds / run_rows * rows_left;
+      if (options.progress) {
+        options.progress({fmt::format("slice {}/{}: run {}/{} on {} rows took {:.3f} s; about {:.0f} s of runs left",
+                                      k + 1, ladder.size(), r + 1, options.repeats, rows, took, left_s),
+                          run_rows / (run_rows + rows_left), left_s});
+      }
     }
   }
   return samples;

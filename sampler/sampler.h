@@ -19,8 +19,19 @@
 
 namespace migsim::sampler {
 
-// A line of progress for a person to read (stderr); never parsed.
-using ProgressFn = std::function<void(const std::string&)>;
+// A line of progress for a person to read (stderr); never parsed. `done` is
+// the finished fraction (0..1) of the step the line belongs to, and
+// `remaining_s` the seconds it is expected to take still; both negative when
+// unknown. A terminal shows a bar from them.
+struct Progress {
+  Progress(std::string text, double done_fraction = -1, double remaining_seconds = -1)
+      : line(std::move(text)), done(done_fraction), remaining_s(remaining_seconds) {}
+  Progress(const char* text) : Progress(std::string(text)) {}
+  std::string line;
+  double done;
+  double remaining_s;
+};
+using ProgressFn = std::function<void(const Progress&)>;
 
 // What the user allowed to run on the scratch copy beyond what migsim knows
 // to be safe. The lock fence (a rollback of any write outside the scratch

@@ -129,7 +129,9 @@ TrafficMeasurement measure_traffic(const std::string& dsn, const std::string& sc
     if (elapsed >= interval_s) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(std::min(1000.0, (interval_s - elapsed) * 1000) + 1)));
     const int left = static_cast<int>(std::ceil(interval_s - elapsed - 1));
-    if (left > 0 && left % 10 == 0) say(fmt::format("measuring traffic: {} s left", left));
+    if (left > 0 && left % 10 == 0 && progress) {
+      progress({fmt::format("measuring traffic: {} s left", left), (interval_s - left) / interval_s, double(left)});
+    }
   }
   const Counters after = guarded("reading table statistics", [&] { return read_counters(c, oid); });
   const double dt = std::max(after.at - before.at, 1e-3);

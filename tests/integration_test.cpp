@@ -331,7 +331,7 @@ TEST(Estimate, ExitCodesAndMessages) {
 
   r = run({"estimate", "--dsn", g_server->dsn()});
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--migration FILE is required"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--migration FILE|DIR|- is required"), std::string::npos) << r.err;
 
   r = run({"estimate", "--dsn", g_server->dsn(), "--migration", ok, "--warn", "0", "--critical", "0",
            "--fail-on", "warning", "--quiet", "--repeats", "1"});
@@ -630,6 +630,7 @@ TEST(Traffic, MeasuresLiveRatesIntoASimulatorProfile) {
                            "--output", out, "--quiet"});
   EXPECT_EQ(wait_exit(bench), 0) << slurp(bench.err_path);
   ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(testing::schema_violations("traffic", slurp(out)), "");
   const nlohmann::json j = nlohmann::json::parse(slurp(out));
   EXPECT_GT(j.at("pool_size").get<int>(), 0);
   ASSERT_EQ(j.at("classes").size(), 2u);

@@ -1,13 +1,21 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "app/estimate_pipeline.h"
+#include "app/progress.h"
 #include "reports/format.h"
 #include "reports/gate.h"
 #include "reports/render.h"
+#include "reports/simulation_io.h"
+#include "tests/cli_runner.h"
+#include "tests/test_files.h"
 
 namespace migsim::reports {
 namespace {
@@ -49,7 +57,16 @@ EstimateReport sample_report() {
   r.table.schema = "public";
   r.table.name = "orders";
   r.table.rows = 1e6;
+  r.table.rows_source = "pg_class.reltuples";
+  r.table.table_bytes = 180LL << 20;
+  r.table.index_bytes = 60LL << 20;
+  r.table.total_bytes = r.table.table_bytes + r.table.index_bytes;
+  r.table.index_count = 3;
+  r.table.avg_row_bytes = 188.7;
+  r.table.server = {"PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64-pc-linux-gnu", 150018, "256MB", "64MB", "4MB",
+                    "2", "1GB"};
   r.samples.method = "SYSTEM";
+  r.samples.seed = 42;
   r.samples.repeats = 1;
   for (long long n : {10000LL, 30000LL, 100000LL}) {
     sampler::SliceRun run;
@@ -137,6 +154,171 @@ TEST(JunitReport, FailsTheCasesOverTheGate) {
   EXPECT_NE(xml.find("<testsuites name=\"migsim\" tests=\"2\" failures=\"2\">"), std::string::npos) << xml;
   EXPECT_NE(xml.find("<failure message=\"predicted 8.01 s is critical"), std::string::npos) << xml;
   EXPECT_NE(render_junit(r, FailOn::never).find("failures=\"0\""), std::string::npos);
+}
+
+
+TEST(TextReport, SaysWhenTheUpperBoundMayCrossAThreshold) {
+  EstimateReport r = sample_report();
+  r.thresholds = {9, 3600};  // 8.01 s predicted; the interval reaches past 9 s
+  app::summarize(r);
+  ASSERT_EQ(r.verdict, Verdict::ok);
+  ASSERT_GT(r.total_high_seconds, 9);
+  EXPECT_EQ(r.upper_verdict, Verdict::warning);
+  const std::string nine = human_seconds(9);
+  EXPECT_NE(render_text(r).find("the interval's upper bound may exceed " + nine), std::string::npos) << render_text(r);
+  EXPECT_NE(render_markdown(r).find("; may exceed " + nine), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(render_json(r)).at("total").at("upper_bound_exceeds"), "warning");
+}
+
+TEST(TextReport, ColourOnlyWhenAsked) {
+  EstimateReport r = sample_report();
+  r.findings = migration::lint(r.migration);
+  EXPECT_EQ(render_text(r, false).find('\x1b'), std::string::npos);
+  const std::string coloured = render_text(r, true);
+  EXPECT_NE(coloured.find("\x1b[32mok\x1b[0m"), std::string::npos) << coloured;  // the verdict, green
+  EXPECT_NE(coloured.find("\x1b[33mwarning\x1b[0m"), std::string::npos) << coloured;  // a finding's severity
+}
+
+// --- The set of migrations, and golden files of every format ---------------
+
+EstimateReport index_report() {
+  EstimateReport r = sample_report();
+  r.migration = migration::parse_migration("CREATE INDEX orders_status_idx ON orders (status);\n", "V3__index.sql");
+  r.findings = migration::lint(r.migration);
+  for (auto& run : r.samples.runs) {
+    run.statements[0].seconds = 0.002 + 1.2e-6 * static_cast<double>(run.rows);
+    run.statements[0].rewrote = false;
+    run.statements[0].locks = {{"public.orders", sim::LockMode::Share}};
+  }
+  std::vector<estimators::Point> pts;
+  for (const auto& run : r.samples.runs) pts.push_back({static_cast<double>(run.rows), run.statements[0].seconds});
+  r.statements[0].forecast = estimators::forecast(pts, r.table.rows, estimators::Scaling::grows);
+  r.statements[0].strongest_lock = sim::LockMode::Share;
+  app::summarize(r);
+  return r;
+}
+
+EstimateSet sample_set() {
+  EstimateSet set;
+  set.source = "db/migrations";
+  set.layout = "flyway";
+  set.since = "origin/main";
+  set.migrations.push_back({"V1__create_tags.sql", std::nullopt, "it only creates tables"});
+  set.migrations.push_back({"V2__bigint.sql", sample_report(), ""});
+  set.migrations.push_back({"V3__index.sql", index_report(), ""});
+  set.migrations[1].report->migration.source_name = "V2__bigint.sql";
+  set.notes.push_back("public.orders: 2 migrations run one after another on its copies");
+  app::summarize(set);
+  return set;
+}
+
+// The single report with findings and a simulation against the example traffic.
+EstimateReport golden_report() {
+  EstimateReport r = sample_report();
+  r.findings = migration::lint(r.migration);
+  const std::string traffic_file = std::string(MIGSIM_DATASETS_DIR) + "/simulation/traffic_web_app.json";
+  app::add_simulation(r, parse_traffic(testing::read_file(traffic_file), traffic_file), "traffic_web_app.json", 200);
+  return r;
+}
+
+// Compares `actual` with tests/golden/NAME, or writes it there with
+// MIGSIM_UPDATE_GOLDEN=1.
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::string path = std::string(MIGSIM_SOURCE_DIR) + "/tests/golden/" + name;
+  if (std::getenv("MIGSIM_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path, std::ios::binary) << actual;
+    return;
+  }
+  const std::string expected = testing::read_file(path);
+  ASSERT_FALSE(expected.empty()) << path << " is missing; run the tests with MIGSIM_UPDATE_GOLDEN=1 to write it";
+  EXPECT_EQ(actual, expected) << "the " << name << " report changed; if that is intended, rerun with "
+                              << "MIGSIM_UPDATE_GOLDEN=1 and review the diff of tests/golden/";
+}
+
+TEST(Golden, EveryFormatOfOneMigration) {
+  const EstimateReport r = golden_report();
+  expect_golden("estimate.txt", render_text(r));
+  expect_golden("estimate.json", render_json(r));
+  expect_golden("estimate.md", render_markdown(r));
+  expect_golden("estimate.html", render_html(r));
+  expect_golden("estimate.junit.xml", render_junit(r, FailOn::critical));
+  EXPECT_EQ(testing::schema_violations("estimate", render_json(r)), "");
+}
+
+TEST(Golden, EveryFormatOfASet) {
+  const EstimateSet set = sample_set();
+  expect_golden("set.txt", render_text(set));
+  expect_golden("set.json", render_json(set));
+  expect_golden("set.md", render_markdown(set));
+  expect_golden("set.html", render_html(set));
+  expect_golden("set.junit.xml", render_junit(set, FailOn::warning));
+  EXPECT_EQ(testing::schema_violations("estimate_set", render_json(set)), "");
+}
+
+TEST(SetReport, EachMigrationOnItsOwnAndTheTotal) {
+  const EstimateSet set = sample_set();
+  ASSERT_TRUE(set.migrations[1].report && set.migrations[2].report);
+  EXPECT_DOUBLE_EQ(set.total_seconds, set.migrations[1].report->total_seconds + set.migrations[2].report->total_seconds);
+  EXPECT_DOUBLE_EQ(set.max_lock_hold_seconds.at(sim::LockMode::AccessExclusive),
+                   set.migrations[1].report->max_lock_hold_seconds.at(sim::LockMode::AccessExclusive));
+  const nlohmann::json j = nlohmann::json::parse(render_json(set));
+  ASSERT_EQ(j.at("migrations").size(), 3u);
+  EXPECT_EQ(j.at("migrations")[0].at("not_timed"), "it only creates tables");
+  EXPECT_EQ(j.at("migrations")[2].at("statements")[0].at("effect"), "index_build");
+  EXPECT_EQ(j.at("since"), "origin/main");
+  // JUnit: a suite per migration file, the untimed one skipped.
+  const std::string xml = render_junit(set, FailOn::critical);
+  EXPECT_NE(xml.find("<testsuite name=\"V1__create_tags.sql\" tests=\"1\" failures=\"0\" skipped=\"1\""),
+            std::string::npos) << xml;
+  EXPECT_NE(xml.find("<testsuite name=\"V3__index.sql\""), std::string::npos) << xml;
+}
+
+TEST(SetReport, AMigrationOverTheGateFailsTheSet) {
+  EstimateSet set = sample_set();
+  set.thresholds = {5, 3600};
+  for (auto& e : set.migrations) {
+    if (e.report) {
+      e.report->thresholds = set.thresholds;
+      app::summarize(*e.report);
+    }
+  }
+  app::summarize(set);
+  EXPECT_EQ(set.verdict, Verdict::warning);  // 8 s > 5 s in V2 alone
+  EXPECT_EQ(gate_exit_code(set.verdict, FailOn::warning), 1);
+  EXPECT_EQ(gate_exit_code(set.verdict, FailOn::critical), 0);
+  EXPECT_NE(render_junit(set, FailOn::warning).find("<failure message=\"predicted 8.01 s is warning"), std::string::npos);
+}
+
+TEST(HtmlReport, QueueDepthPlotWhenASimulationRan) {
+  EXPECT_EQ(render_html(sample_report()).find("class=\"queue-depth\""), std::string::npos);
+  const std::string html = render_html(golden_report());
+  EXPECT_NE(html.find("<h2>Simulated traffic</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<svg viewBox=\"0 0 660 250\" width=\"660\" height=\"250\" role=\"img\" class=\"queue-depth\">"),
+            std::string::npos);
+}
+
+TEST(Progress, PlainLinesOffATerminalAndABarOnOne) {
+  std::ostringstream plain;
+  const sampler::ProgressFn p = app::progress_printer(plain, false);
+  p({"slice 1/3: run 1/3", 0.25, 9});
+  p("fitting scaling models");
+  EXPECT_EQ(plain.str().find('\r'), std::string::npos);
+  EXPECT_NE(plain.str().find("] slice 1/3: run 1/3\n"), std::string::npos) << plain.str();
+  EXPECT_NE(plain.str().find("] fitting scaling models\n"), std::string::npos);
+
+  std::ostringstream tty;
+  const sampler::ProgressFn bar = app::progress_printer(tty, true);
+  bar({"run 1/4", 0.25, 9});
+  bar({"run 2/4", 0.5, 6});
+  bar("fitting scaling models");
+  const std::string out = tty.str();
+  EXPECT_NE(out.find("\r\x1b[K"), std::string::npos) << out;
+  EXPECT_NE(out.find("[######..................]  25 % run 1/4"), std::string::npos) << out;
+  EXPECT_NE(out.find("[############............]  50 % run 2/4\n"), std::string::npos) << "the bar ends before a plain line";
+  EXPECT_EQ(out.find("run 1/4\n"), std::string::npos) << "the bar redraws in place";
+  std::ostringstream done;
+  app::progress_printer(done, true)({"run 4/4", 1.0, 0});
+  EXPECT_EQ(done.str().back(), '\n') << "a finished bar ends its line";
 }
 
 }  // namespace

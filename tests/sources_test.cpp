@@ -7,6 +7,7 @@
 #include "migration/migration.h"
 #include "migration/sources.h"
 #include "tests/cli_runner.h"
+#include "tests/test_files.h"
 
 namespace migsim::migration {
 namespace {
@@ -94,6 +95,111 @@ TEST(Sources, PlainFoldersInNaturalOrderAndLintReadsFolders) {
   EXPECT_EQ(r.code, 1) << r.err;  // CREATE INDEX without CONCURRENTLY
   EXPECT_LT(r.out.find("2_column.sql"), r.out.find("10_index.sql"));
   EXPECT_THROW(find_migrations((d / "nope").string()), InputError);
+}
+
+// The example trees in datasets/migrations/: one per framework, each the same
+// three migrations (create order_tags; add gift_note; a CHECK on gift_note).
+TEST(Layouts, EachFrameworksExampleTreeInTheOrderItsToolApplies) {
+  const std::string base = std::string(MIGSIM_DATASETS_DIR) + "/migrations/";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> trees = {
+      {"flyway", {"V1__create_order_tags.sql", "V2__add_gift_note.sql", "V10__check_gift_note.sql"}},
+      {"golang-migrate", {"1_create_order_tags.up.sql", "2_add_gift_note.up.sql", "10_check_gift_note.up.sql"}},
+      {"prisma", {"20240101090000_create_order_tags/migration.sql", "20240102090000_add_gift_note/migration.sql",
+                  "20240110090000_check_gift_note/migration.sql"}},
+      {"dbmate", {"20240101090000_create_order_tags.sql", "20240102090000_add_gift_note.sql",
+                  "20240110090000_check_gift_note.sql"}},
+      {"sqitch", {"deploy/create_order_tags.sql", "deploy/add_gift_note.sql", "deploy/check_gift_note.sql"}},
+  };
+  for (const auto& [layout, expected] : trees) {
+    SCOPED_TRACE(layout);
+    const auto found = find_migrations(base + layout);
+    EXPECT_EQ(names(found, base + layout), expected);
+    std::vector<std::string> kinds;
+    for (const auto& source : found) {
+      EXPECT_EQ(source.layout, layout);
+      const Migration m = parse_migration(source.text, source.path);
+      std::string k;
+      for (const auto& st : m.statements) {
+        if (!st.is_transaction_control && !st.is_session_setting) k += (k.empty() ? "" : ", ") + st.kind;
+      }
+      kinds.push_back(k);
+    }
+    EXPECT_EQ(kinds, (std::vector<std::string>{"CREATE TABLE", "ALTER TABLE ADD COLUMN",
+                                               "ALTER TABLE ADD CHECK NOT VALID, ALTER TABLE VALIDATE CONSTRAINT"}));
+  }
+}
+
+TEST(Dumps, EachToolsDumpSplitsIntoItsMigrationsWithTheirLines) {
+  const std::string base = std::string(MIGSIM_DATASETS_DIR) + "/migrations/dumps/";
+  struct Dump {
+    std::string file, layout;
+    std::vector<std::string> labels;
+    int validate_line;
+  };
+  for (const Dump& d : {Dump{"alembic.sql", "alembic",
+                             {"upgrade -> 1a2b3c4d5e6f", "upgrade 1a2b3c4d5e6f -> 2b3c4d5e6f7a",
+                              "upgrade 2b3c4d5e6f7a -> 3c4d5e6f7a8b"},
+                             29},
+                        Dump{"rails.log", "rails",
+                             {"20240101090000 CreateOrderTags", "20240102090000 AddGiftNoteToOrders",
+                              "20240110090000 CheckGiftNoteLength"},
+                             20},
+                        Dump{"django.sql", "django",
+                             {"Create model OrderTag", "Add field gift_note to order",
+                              "Create constraint orders_gift_note_length on model order"},
+                             21}}) {
+    SCOPED_TRACE(d.file);
+    const std::string text = testing::read_file(base + d.file);
+    const auto parts = split_dump(text, d.file);
+    ASSERT_EQ(parts.size(), d.labels.size());
+    std::vector<Migration> migrations;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      EXPECT_EQ(parts[i].layout, d.layout);
+      EXPECT_EQ(parts[i].path, d.file + " [" + d.labels[i] + "]");
+      migrations.push_back(parse_migration(parts[i].text, parts[i].path));
+      drop_bookkeeping(migrations.back());
+      for (const auto& st : migrations.back().statements) {
+        EXPECT_EQ(st.sql.find("version"), std::string::npos) << "a bookkeeping statement was kept: " << st.sql;
+      }
+    }
+    ASSERT_GE(migrations[2].statements.size(), 2u);
+    const Statement& validate = migrations[2].statements[migrations[2].statements.size() - (d.layout == "rails" ? 1 : 2)];
+    EXPECT_EQ(validate.kind, "ALTER TABLE VALIDATE CONSTRAINT");
+    EXPECT_EQ(validate.line, d.validate_line);
+    EXPECT_EQ(altered_tables(migrations[1]).at(0).name, "orders");
+  }
+  // Plain SQL is one migration, unchanged.
+  const auto plain = split_dump("ALTER TABLE t ADD COLUMN a int;\n", "m.sql");
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].layout, "plain");
+  EXPECT_EQ(plain[0].path, "m.sql");
+}
+
+TEST(Dumps, BookkeepingStatementsAreLeftOutWithANote) {
+  Migration m = parse_migration("INSERT INTO schema_migrations (version) VALUES ('1');\n"
+                                "ALTER TABLE orders ADD COLUMN a int;\n"
+                                "UPDATE alembic_version SET version_num = '2';\n"
+                                "UPDATE orders SET a = 1 FROM schema_migrations s;\n",
+                                "m.sql");
+  EXPECT_EQ(drop_bookkeeping(m), 2);
+  ASSERT_EQ(m.statements.size(), 2u);  // the UPDATE of orders reads schema_migrations, and stays
+  EXPECT_EQ(m.statements[0].line, 2);
+  EXPECT_EQ(m.statements[1].line, 4);
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_EQ(m.notes[0], "2 statements on the migration tool's own version table left out");
+}
+
+TEST(Concatenate, RunsTheMigrationsOneAfterAnotherAndKeepsEachFilesLines) {
+  const Migration a = parse_migration("ALTER TABLE orders ADD COLUMN a int;\n", "a.sql");
+  const Migration b = parse_migration("\n\nALTER TABLE orders ALTER COLUMN a TYPE bigint;\n", "b.sql");
+  const Migration m = concatenate({a, b}, "both");
+  ASSERT_EQ(m.statements.size(), 2u);
+  EXPECT_EQ(location(m, m.statements[0]), "a.sql:1:1");
+  EXPECT_EQ(location(m, m.statements[1]), "b.sql:3:1");
+  // Offsets point into the joined text: redirecting the second statement's table edits the right bytes.
+  const std::string redirected =
+      redirect_relations(m.statements[1], [](const RelationRef&) { return std::string("s.\"orders\""); });
+  EXPECT_EQ(redirected, "ALTER TABLE s.\"orders\" ALTER COLUMN a TYPE bigint");
 }
 
 }  // namespace

@@ -1,0 +1,3 @@
+-- AlterTable
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN gift_note text;

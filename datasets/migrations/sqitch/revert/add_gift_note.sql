@@ -1,0 +1,1 @@
+-- Revert shop:add_gift_note from pg

@@ -1,0 +1,1 @@
+-- Revert shop:check_gift_note from pg

@@ -1,0 +1,1 @@
+-- Revert shop:create_order_tags from pg
