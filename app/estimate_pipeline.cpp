@@ -41,6 +41,16 @@ reports::Observed observe(const sampler::Samples& samples, size_t index) {
   return o;
 }
 
+// How the statement's work grows, from its effect class and what the copy showed.
+estimators::Scaling scaling_of(const migration::Statement& st, const reports::Observed& observed,
+                               const sampler::TableProfile& table) {
+  if (st.effect == migration::Effect::index_build) return estimators::Scaling::sorts;
+  // A rewrite rebuilds every index of the table: sorts.
+  const bool rewrites = st.effect == migration::Effect::rewrite || observed.rewrote;
+  if (rewrites && table.index_count > 0) return estimators::Scaling::sorts;
+  return estimators::Scaling::grows;
+}
+
 }  // namespace
 
 migration::RelationRef target_table(const migration::Migration& m, const std::string& requested) {
@@ -130,7 +140,7 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
                                     i + 1, st.line, migration::effect_name(st.effect)));
     }
     e.forecast = estimators::forecast(points, r.table.rows,
-                                      constant ? estimators::Scaling::constant : estimators::Scaling::grows);
+                                      constant ? estimators::Scaling::constant : scaling_of(st, e.observed, r.table));
     for (const auto& l : st.locks) {
       e.strongest_lock = e.strongest_lock ? sim::stronger(*e.strongest_lock, l.mode) : l.mode;
     }
@@ -159,8 +169,14 @@ void summarize(reports::EstimateReport& r) {
   const std::vector<int> blocks = migration::transaction_blocks(r.migration);
   r.total_seconds = r.total_low_seconds = r.total_high_seconds = 0;
   for (const reports::StatementEstimate& e : r.statements) {
-    timed.push_back({e.forecast.predicted_seconds, e.strongest_lock ? static_cast<int>(*e.strongest_lock) : 0,
-                     blocks.at(e.index)});
+    estimators::TimedStatement t{e.forecast.predicted_seconds, e.strongest_lock ? static_cast<int>(*e.strongest_lock) : 0,
+                                 blocks.at(e.index), e.forecast.low_seconds, e.forecast.high_seconds, {}};
+    for (const migration::RelationLock& l : r.migration.statements[e.index].locks) {
+      const bool target = l.relation.name == r.table.name && (l.relation.schema.empty() || l.relation.schema == r.table.schema);
+      t.locks.emplace_back(target && !r.table.schema.empty() ? r.table.schema + "." + r.table.name : display(l.relation),
+                           static_cast<int>(l.mode));
+    }
+    timed.push_back(std::move(t));
     r.total_seconds += e.forecast.predicted_seconds;
     // Errors of statements on one table move together: add the bounds.
     r.total_low_seconds += e.forecast.low_seconds;
@@ -170,6 +186,10 @@ void summarize(reports::EstimateReport& r) {
   r.max_lock_hold_seconds.clear();
   for (size_t i = 0; i < r.statements.size(); ++i) r.statements[i].lock_hold_seconds = holds.per_statement[i];
   for (const auto& [mode, seconds] : holds.max_by_mode) r.max_lock_hold_seconds[static_cast<sim::LockMode>(mode)] = seconds;
+  r.lock_holds.clear();
+  for (const estimators::RelationHold& h : holds.by_relation) {
+    r.lock_holds.push_back({h.relation, static_cast<sim::LockMode>(h.mode), h.seconds, h.low_seconds, h.high_seconds});
+  }
   r.verdict = reports::verdict_for(r.total_seconds, r.thresholds);
   r.upper_verdict = reports::verdict_for(r.total_high_seconds, r.thresholds);
 }

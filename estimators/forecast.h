@@ -14,7 +14,8 @@ namespace migsim::estimators {
 // itself (migration/'s effect class), not from timings.
 enum class Scaling {
   constant,  // catalog-only: the table's size does not matter
-  grows,     // reads, writes or sorts the table: fit and extrapolate
+  grows,     // reads or writes every row (scans, DML): linear unless the data say otherwise
+  sorts,     // sorts every row (index builds, rewrites that rebuild indexes): n·log n unless the data say otherwise
 };
 
 struct Candidate {
@@ -41,11 +42,15 @@ struct Forecast {
 };
 
 // Predicts the seconds at `target_rows` from `points`. With no points, a zero
-// forecast with a reason. When the largest slice already holds every row, the
+// forecast with a reason. For Scaling::constant, the median time, its interval
+// at least 2 ms either side (commit-time jitter on the real table). When the
+// largest slice already holds every row, the
 // measurements at that size are the answer (no extrapolation). Otherwise,
-// for Scaling::grows: linear, n·log n and power-law models are each fitted
-// without the largest slice and scored on it; the best (linear on a near tie)
-// is refitted on every point and extrapolated. The interval is the fit's
+// for Scaling::grows: linear, n·log n and power-law models (the latter only
+// with an exponent of at least 0.95: growing work is never sublinear) are each fitted
+// without the largest slice and scored on it; the best (on a near tie, the
+// one the physics expects: linear for Scaling::grows, n·log n for
+// Scaling::sorts) is refitted on every point and extrapolated. The interval is the fit's
 // prediction interval (relative noise at least `min_relative_noise`), widened
 // to take in the predictions of every model that scored nearly as well.
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence = 0.9,

@@ -45,6 +45,15 @@ struct SimulationRun {
   sim::LockTimeoutAdvice advice;
 };
 
+// How long one lock on one relation is held, with its interval.
+struct LockHoldEstimate {
+  std::string relation;  // "schema.name" for the target, else as the migration names it
+  sim::LockMode mode = sim::LockMode::AccessExclusive;
+  double seconds = 0;
+  double low_seconds = 0;
+  double high_seconds = 0;
+};
+
 struct EstimateReport {
   migration::Migration migration;
   sampler::TableProfile table;
@@ -54,6 +63,7 @@ struct EstimateReport {
   double total_low_seconds = 0;
   double total_high_seconds = 0;
   std::map<sim::LockMode, double> max_lock_hold_seconds;
+  std::vector<LockHoldEstimate> lock_holds;  // per relation and mode, in the order they are taken
   estimators::Thresholds thresholds;
   Verdict verdict = Verdict::ok;          // from the point estimate
   Verdict upper_verdict = Verdict::ok;    // from the interval's upper bound: "may exceed"

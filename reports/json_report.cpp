@@ -139,6 +139,14 @@ ordered_json estimate_json(const EstimateReport& r) {
 
   j["total"] = total_json(r.total_seconds, r.total_low_seconds, r.total_high_seconds, r.max_lock_hold_seconds,
                           r.verdict, r.upper_verdict);
+  ordered_json holds = ordered_json::array();
+  for (const LockHoldEstimate& h : r.lock_holds) {
+    holds.push_back({{"relation", h.relation},
+                     {"mode", sim::lock_mode_name(h.mode)},
+                     {"seconds", h.seconds},
+                     {"interval", {h.low_seconds, h.high_seconds}}});
+  }
+  j["total"]["lock_holds"] = holds;
   if (r.actual_total_seconds) j["total"]["actual_seconds"] = *r.actual_total_seconds;
   j["verdict"] = verdict_name(r.verdict);
   j["thresholds"] = thresholds_json(r.thresholds);

@@ -66,6 +66,11 @@ std::string body(const EstimateReport& r) {
     if (r.migration.statements[e.index].is_transaction_control) continue;
     out += fmt::format("- Statement {}: {}\n", e.index + 1, cell(e.forecast.reason, 300));
   }
+  for (const LockHoldEstimate& h : r.lock_holds) {
+    out += fmt::format("- `{}` on `{}` held {} ({} – {}): blocks {}\n", sim::lock_mode_name(h.mode), h.relation,
+                       human_seconds(h.seconds), human_seconds(h.low_seconds), human_seconds(h.high_seconds),
+                       sim::lock_mode_blocks(h.mode));
+  }
   out += fmt::format("- Server: {}; shared_buffers {}, maintenance_work_mem {}\n",
                      cell(r.table.server.version, 120), r.table.server.shared_buffers,
                      r.table.server.maintenance_work_mem);

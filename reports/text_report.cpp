@@ -140,9 +140,10 @@ std::string render_text(const EstimateReport& r, bool colour) {
                        human_seconds(*r.actual_total_seconds),
                        *r.actual_total_seconds > 0 ? r.total_seconds / *r.actual_total_seconds : 0.0);
   }
-  for (auto it = r.max_lock_hold_seconds.rbegin(); it != r.max_lock_hold_seconds.rend(); ++it) {
-    out += fmt::format("  lock      {} held up to {}: blocks {} on {}.{}\n", sim::lock_mode_name(it->first),
-                       human_seconds(it->second), sim::lock_mode_blocks(it->first), t.schema, t.name);
+  for (const LockHoldEstimate& h : r.lock_holds) {
+    out += fmt::format("  lock      {} on {} held {} ({} – {}): blocks {}\n", sim::lock_mode_name(h.mode), h.relation,
+                       human_seconds(h.seconds), human_seconds(h.low_seconds), human_seconds(h.high_seconds),
+                       sim::lock_mode_blocks(h.mode));
   }
   out += verdict_line(r.verdict, r.upper_verdict, r.thresholds, colour);
   if (r.simulation) {

@@ -293,13 +293,20 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   // Tables the migration only reads (and the target does not reference):
   // copied whole when small.
   for (const migration::Statement& st : migration.statements) {
+    bool adds_foreign_key = false;
+    for (const migration::Action& action : st.actions) adds_foreign_key = adds_foreign_key || action.kind == "ADD FOREIGN KEY";
     for (const migration::RelationLock& lock : st.locks) {
       const auto& r = lock.relation;
       const bool target = r.name == table.name && (r.schema.empty() || r.schema == table.schema);
-      if (target || lock.mode != sim::LockMode::AccessShare || r.name_begin < 0) continue;
+      if (target || r.name_begin < 0) continue;
+      // The table a new foreign key references is read (and locked) by its validation, which probes its
+      // key index once per row: it is copied whole, so that index has its real size, up to 10 times the
+      // largest slice.
+      const bool referenced_by_new_key = adds_foreign_key && lock.mode == sim::LockMode::ShareRowExclusive;
+      if (lock.mode != sim::LockMode::AccessShare && !referenced_by_new_key) continue;
       guarded("reading a table the migration reads", [&] {
-        add_read_table(source, structure, r, options.max_slice_rows, options,
-                       migration::location(migration, st));
+        add_read_table(source, structure, r, referenced_by_new_key ? 10 * options.max_slice_rows : options.max_slice_rows,
+                       options, migration::location(migration, st));
       });
     }
   }

@@ -82,7 +82,12 @@ TableDefinition table_definition(pqxx::transaction_base& tx, const std::string& 
   for (const pqxx::row& r : tx.exec_params("SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
                                            "WHERE conrelid = $1::regclass AND contype = 'c' ORDER BY oid",
                                            qualified)) {
-    d.check_sql.push_back("CONSTRAINT " + r[0].as<std::string>() + " " + r[1].as<std::string>());
+    const std::string definition = r[1].as<std::string>();
+    if (definition.size() > 10 && definition.compare(definition.size() - 10, 10, " NOT VALID") == 0) {
+      d.not_valid_checks.emplace_back(r[0].as<std::string>(), definition);
+    } else {
+      d.check_sql.push_back("CONSTRAINT " + r[0].as<std::string>() + " " + definition);
+    }
   }
   return d;
 }
@@ -367,6 +372,9 @@ long long build_working_copy(Connection& work, const SourceStructure& structure,
   tx.exec0("INSERT INTO " + work_table + " (" + cols + ") OVERRIDING SYSTEM VALUE SELECT " + cols + " FROM " + slice);
   for (const auto& [name, definition] : structure.constraints) {
     tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
+  }
+  for (const auto& [quoted_name, definition] : structure.definition.not_valid_checks) {
+    tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + quoted_name + " " + definition);
   }
   // Index definitions and foreign keys name tables: redirected by parse-tree position.
   for (const std::string& definition : structure.index_definitions) {

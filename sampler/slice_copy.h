@@ -35,7 +35,10 @@ struct ForeignKey {
 // scratch side never has to name the source (it may be another server).
 struct TableDefinition {
   std::vector<std::string> column_sql;      // "name type [COLLATE c] [GENERATED ...|DEFAULT e] [NOT NULL]"
-  std::vector<std::string> check_sql;       // "CONSTRAINT name CHECK (...)"
+  std::vector<std::string> check_sql;       // "CONSTRAINT name CHECK (...)", the validated ones
+  // CHECK constraints the source holds NOT VALID: (quoted name, "CHECK (...) NOT VALID"), added to each
+  // working copy after its rows, still not validated, so that VALIDATE CONSTRAINT has its scan to do.
+  std::vector<std::pair<std::string, std::string>> not_valid_checks;
   std::vector<std::string> serial_columns;  // quoted; their nextval() default gets a scratch sequence
 };
 

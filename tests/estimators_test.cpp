@@ -104,13 +104,40 @@ TEST(Forecast, NoPointsGivesZeroWithAReason) {
 
 TEST(LockHolds, OwnTransactionsAndExplicitBlocks) {
   // Statement 0: own transaction; 1..3 in one BEGIN..COMMIT block.
-  const LockHolds h = lock_holds({{2.0, 8, -1}, {0.0, 0, 0}, {5.0, 8, 0}, {1.0, 3, 0}});
+  const LockHolds h = lock_holds({{2.0, 8, -1, -1, -1, {}}, {0.0, 0, 0, -1, -1, {}}, {5.0, 8, 0, -1, -1, {}}, {1.0, 3, 0, -1, -1, {}}});
   EXPECT_DOUBLE_EQ(h.per_statement[0], 2.0);
   EXPECT_DOUBLE_EQ(h.per_statement[1], 0.0);
   EXPECT_DOUBLE_EQ(h.per_statement[2], 6.0);  // AccessExclusive held until the block's end
   EXPECT_DOUBLE_EQ(h.per_statement[3], 1.0);
   EXPECT_DOUBLE_EQ(h.max_by_mode.at(8), 6.0);
   EXPECT_DOUBLE_EQ(h.max_by_mode.at(3), 1.0);
+}
+
+TEST(LockHolds, PerRelationAndModeWithTheirIntervals) {
+  // 0: own transaction; 1..4 one block (1 is BEGIN), 4 takes again a lock 2 took.
+  std::vector<TimedStatement> st(5);
+  st[0] = {2.0, 8, -1, 1.0, 3.0, {{"orders", 8}}};
+  st[1] = {0.0, 0, 0, -1, -1, {}};
+  st[2] = {3.0, 4, 0, 2.0, 4.0, {{"orders", 4}}};
+  st[3] = {1.0, 8, 0, 0.5, 2.0, {{"orders", 8}, {"customers", 6}}};
+  st[4] = {2.0, 4, 0, 1.0, 3.0, {{"orders", 4}}};
+  const LockHolds h = lock_holds(st);
+  ASSERT_EQ(h.by_relation.size(), 3u);
+  const RelationHold& exclusive = h.by_relation[0];  // the block's hold (3 s) is longer than statement 0's (2 s)
+  EXPECT_EQ(exclusive.relation, "orders");
+  EXPECT_EQ(exclusive.mode, 8);
+  EXPECT_DOUBLE_EQ(exclusive.seconds, 3.0);
+  EXPECT_DOUBLE_EQ(exclusive.low_seconds, 1.5);
+  EXPECT_DOUBLE_EQ(exclusive.high_seconds, 5.0);
+  EXPECT_EQ(exclusive.first_statement, 0u);
+  const RelationHold& share = h.by_relation[1];  // taken by 2, held to the block's end; 4 takes it again
+  EXPECT_EQ(share.mode, 4);
+  EXPECT_DOUBLE_EQ(share.seconds, 6.0);
+  EXPECT_DOUBLE_EQ(share.low_seconds, 3.5);
+  EXPECT_DOUBLE_EQ(share.high_seconds, 9.0);
+  EXPECT_EQ(h.by_relation[2].relation, "customers");
+  EXPECT_DOUBLE_EQ(h.by_relation[2].seconds, 3.0);
+  EXPECT_DOUBLE_EQ(h.per_statement[4], 2.0);
 }
 
 }  // namespace

@@ -1,0 +1,263 @@
+// The accuracy benchmark (issue 5): predictions from slices against the real
+// migration on the full table, for the migration kinds whose scaling differs.
+//
+// On a throwaway PostgreSQL 15 server it loads datasets/orders at --rows rows
+// (and a customers table for the foreign key), then for each kind, in an order
+// that leaves the table as the next kind expects: runs its setup, predicts the
+// migration with `migsim estimate`'s pipeline from slices of at most
+// --slice-fraction of the rows, runs the migration for real on the full table,
+// and runs its cleanup. Prints one row per kind and writes them as CSV.
+// The classic method is one slice of about 100,000 rows (the largest slice
+// here), scaled linearly: its median time times rows / slice rows.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "app/estimate_pipeline.h"
+#include "app/signals.h"
+#include "datasets/datasets.h"
+#include "migration/migration.h"
+#include "reports/format.h"
+#include "sampler/dataset_loader.h"
+#include "sampler/errors.h"
+#include "sampler/local_server.h"
+
+namespace {
+
+using namespace migsim;
+using Clock = std::chrono::steady_clock;
+
+struct Kind {
+  std::string name;
+  std::string setup;      // untimed, on the real table, before predicting
+  std::string migration;  // predicted, then run for real
+  std::string cleanup;    // untimed, afterwards
+};
+
+// In this order each kind finds the table as the dataset made it, except
+// that the later ones see the earlier ones' dropped columns (catalog only).
+const std::vector<Kind> kKinds = {
+    {"add_column_catalog", "", "ALTER TABLE orders ADD COLUMN gift_wrap text NOT NULL DEFAULT 'none';",
+     "ALTER TABLE orders DROP COLUMN gift_wrap;"},
+    {"create_index", "", "CREATE INDEX orders_price_created_idx ON orders (unit_price, created_at);",
+     "DROP INDEX orders_price_created_idx;"},
+    {"create_index_concurrently", "", "CREATE INDEX CONCURRENTLY orders_updated_idx ON orders (updated_at);",
+     "DROP INDEX orders_updated_idx;"},
+    {"add_check", "", "ALTER TABLE orders ADD CONSTRAINT orders_price_nonnegative CHECK (unit_price >= 0);",
+     "ALTER TABLE orders DROP CONSTRAINT orders_price_nonnegative;"},
+    {"validate_constraint", "ALTER TABLE orders ADD CONSTRAINT orders_quantity_bounded CHECK (quantity < 1000) NOT VALID;",
+     "ALTER TABLE orders VALIDATE CONSTRAINT orders_quantity_bounded;",
+     "ALTER TABLE orders DROP CONSTRAINT orders_quantity_bounded;"},
+    {"set_not_null", "ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;",
+     "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;", ""},
+    {"add_foreign_key", "",
+     "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
+     "ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;"},
+    {"add_column_volatile_default", "", "ALTER TABLE orders ADD COLUMN shard double precision DEFAULT random();",
+     "ALTER TABLE orders DROP COLUMN shard;"},
+    {"alter_type_indexed", "", "ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint;", ""},
+    {"vacuum_full", "", "VACUUM FULL orders;", ""},
+    {"update_backfill", "", "UPDATE orders SET updated_at = coalesce(updated_at, created_at) + interval '1 second';", ""},
+};
+
+struct Row {
+  std::string kind;
+  std::vector<long long> slices;
+  double predicted = 0, low = 0, high = 0, actual = 0, classic = 0;
+  double estimate_wall = 0;
+  std::string model;
+  double error() const { return actual > 0 ? (predicted - actual) / actual : 0; }
+  double classic_error() const { return actual > 0 ? (classic - actual) / actual : 0; }
+  bool inside() const { return actual >= low && actual <= high; }
+};
+
+void exec(const std::string& dsn, const std::string& sql) {
+  if (sql.empty()) return;
+  pqxx::connection c{dsn};
+  pqxx::nontransaction tx{c};
+  tx.exec(sql);
+}
+
+// The classic method: the median time at the largest slice, times rows / slice rows.
+double classic_prediction(const reports::EstimateReport& r) {
+  long long largest = 0;
+  for (const auto& run : r.samples.runs) largest = std::max(largest, run.rows);
+  double total = 0;
+  for (size_t i = 0; i < r.migration.statements.size(); ++i) {
+    std::vector<double> t;
+    for (const auto& run : r.samples.runs) {
+      if (run.rows == largest && run.statements.at(i).executed) t.push_back(run.statements.at(i).seconds);
+    }
+    if (t.empty() || largest == 0) continue;
+    std::sort(t.begin(), t.end());
+    total += t[t.size() / 2] * r.table.rows / static_cast<double>(largest);
+  }
+  return total;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+int run(int argc, char** argv) {
+  namespace po = boost::program_options;
+  long long rows = 5'000'000;
+  double slice_fraction = 0.02;
+  int repeats = 3;
+  std::string csv;
+  std::string only;
+  std::string shared_buffers = "256MB";
+  std::string maintenance_work_mem = "64MB";
+  bool quiet = false;
+  po::options_description desc(
+      "accuracy [--rows N] [--csv FILE]\n\nPredicts each migration kind from slices, runs it for real on the full "
+      "table of a throwaway server, and compares.\n\noptions");
+  desc.add_options()("rows", po::value(&rows)->default_value(rows), "rows in the full table")(
+      "slice-fraction", po::value(&slice_fraction)->default_value(slice_fraction), "the largest slice, as a fraction of the rows")(
+      "repeats", po::value(&repeats)->default_value(repeats), "runs per slice size")(
+      "csv", po::value(&csv), "write the rows here (e.g. datasets/ground-truth/accuracy-5m.csv)")(
+      "kinds", po::value(&only), "comma-separated kinds to run (default: all)")(
+      "shared-buffers", po::value(&shared_buffers)->default_value(shared_buffers), "the server's shared_buffers")(
+      "maintenance-work-mem", po::value(&maintenance_work_mem)->default_value(maintenance_work_mem),
+      "the server's maintenance_work_mem")("quiet,q", po::bool_switch(&quiet), "no progress")("help,h", "this help");
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, desc), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  app::install_interrupt_handling();
+  const auto start_all = Clock::now();
+  sampler::ProgressFn progress;
+  if (!quiet) {
+    progress = [start_all](const sampler::Progress& p) {
+      std::cerr << fmt::format("[{:7.1f} s] {}\n", std::chrono::duration<double>(Clock::now() - start_all).count(), p.line);
+    };
+  }
+  sampler::LocalServerOptions so;
+  so.shared_buffers = shared_buffers;
+  so.maintenance_work_mem = maintenance_work_mem;
+  so.progress = progress;
+  const auto server = sampler::LocalServer::start(so);
+  const sampler::GeneratorScript orders{datasets::file("orders/schema.sql"), datasets::file("orders/generate.sql"),
+                                        datasets::file("orders/indexes.sql")};
+  sampler::load_dataset(server->dsn(), orders, "orders", rows, progress);
+  exec(server->dsn(), "CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL);"
+                      "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 50000) g;");
+  exec(server->dsn(), "VACUUM ANALYZE customers");
+  exec(server->dsn(), "CHECKPOINT");
+
+  app::EstimateOptions options;
+  options.dsn = server->dsn();
+  options.table = "public.orders";
+  options.sampling.repeats = repeats;
+  options.sampling.max_slice_rows = std::max(1000LL, static_cast<long long>(slice_fraction * static_cast<double>(rows)));
+  options.sampling.progress = progress;
+
+  std::vector<Row> results;
+  for (const Kind& kind : kKinds) {
+    if (!only.empty() && fmt::format(",{},", only).find(fmt::format(",{},", kind.name)) == std::string::npos) continue;
+    if (progress) progress(fmt::format("== {}: {}", kind.name, kind.migration));
+    exec(server->dsn(), kind.setup);
+    const migration::Migration m = migration::parse_migration(kind.migration, kind.name + ".sql");
+    Row row;
+    row.kind = kind.name;
+    const auto t0 = Clock::now();
+    const reports::EstimateReport report = app::estimate(m, options);
+    row.estimate_wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    row.slices = report.samples.slice_rows;
+    row.predicted = report.total_seconds;
+    row.low = report.total_low_seconds;
+    row.high = report.total_high_seconds;
+    row.classic = classic_prediction(report);
+    for (const auto& s : report.statements) {
+      row.model += fmt::format("{}{}", row.model.empty() ? "" : "+", estimators::model_name(s.forecast.model));
+    }
+    exec(server->dsn(), "CHECKPOINT");  // the real run starts from the same state as a deploy would
+    const std::vector<double> actual = sampler::run_in_place(server->dsn(), m);
+    for (double a : actual) row.actual += a;
+    exec(server->dsn(), kind.cleanup);
+    if (progress) {
+      progress(fmt::format("== {}: predicted {} ({} – {}), actual {}, classic {}", kind.name,
+                           reports::human_seconds(row.predicted), reports::human_seconds(row.low),
+                           reports::human_seconds(row.high), reports::human_seconds(row.actual),
+                           reports::human_seconds(row.classic)));
+    }
+    results.push_back(row);
+  }
+
+  // The table, as printed in the README.
+  std::string out = fmt::format("migsim accuracy benchmark: {} rows of datasets/orders, shared_buffers {}, "
+                                "maintenance_work_mem {}, slices up to {:.0f} % of the rows, {} runs per slice\n\n",
+                                reports::grouped(rows), shared_buffers, maintenance_work_mem, 100 * slice_fraction, repeats);
+  out += "| kind | slices (rows) | model | predicted | 90 % interval | actual | error | inside | classic | classic error | estimate / real wall |\n";
+  out += "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::vector<double> errors;
+  int inside = 0, better_or_equal = 0;
+  double estimate_wall = 0, real_wall = 0;
+  for (const Row& r : results) {
+    std::string slices;
+    for (long long s : r.slices) slices += fmt::format("{}{}", slices.empty() ? "" : " / ", reports::grouped(s));
+    out += fmt::format("| {} | {} | {} | {} | {} – {} | {} | {:+.0f} % | {} | {} | {:+.0f} % | {:.2f} |\n", r.kind, slices,
+                       r.model, reports::human_seconds(r.predicted), reports::human_seconds(r.low),
+                       reports::human_seconds(r.high), reports::human_seconds(r.actual), 100 * r.error(),
+                       r.inside() ? "yes" : "no", reports::human_seconds(r.classic), 100 * r.classic_error(),
+                       r.actual > 0 ? r.estimate_wall / r.actual : 0.0);
+    errors.push_back(std::abs(r.error()));
+    inside += r.inside();
+    better_or_equal += std::abs(r.error()) <= std::abs(r.classic_error()) + 1e-9;
+    estimate_wall += r.estimate_wall;
+    real_wall += r.actual;
+  }
+  if (!results.empty()) {
+    out += fmt::format("\nmedian |error| {:.1f} %, worst {:.1f} %; actual inside the 90 % interval for {}/{} kinds; "
+                       "at least as accurate as the classic method for {}/{} kinds; estimate wall time / real "
+                       "migration wall time {:.2f} (summed over kinds: {} / {})\n",
+                       100 * median(errors), 100 * *std::max_element(errors.begin(), errors.end()), inside,
+                       results.size(), better_or_equal, results.size(), real_wall > 0 ? estimate_wall / real_wall : 0.0,
+                       reports::human_seconds(estimate_wall), reports::human_seconds(real_wall));
+  }
+  std::cout << out << std::flush;
+  if (!csv.empty()) {
+    std::ofstream f(csv);
+    f << "kind,rows,slice_rows,model,predicted_s,low_s,high_s,actual_s,error_pct,inside,classic_s,classic_error_pct,"
+         "estimate_wall_s\n";
+    for (const Row& r : results) {
+      std::string slices;
+      for (long long s : r.slices) slices += fmt::format("{}{}", slices.empty() ? "" : " ", s);
+      f << fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{},{:.6f},{:.1f},{:.3f}\n", r.kind, rows, slices,
+                       r.model, r.predicted, r.low, r.high, r.actual, 100 * r.error(), r.inside() ? "yes" : "no",
+                       r.classic, 100 * r.classic_error(), r.estimate_wall);
+    }
+    if (!f) throw sampler::InputError(fmt::format("{}: cannot write the CSV", csv));
+  }
+  server->stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const migsim::sampler::Interrupted&) {
+    std::cerr << "accuracy: interrupted; the throwaway server was stopped and deleted\n";
+    return 130;
+  } catch (const std::exception& e) {
+    std::cerr << "accuracy: " << e.what() << "\n";
+    return 3;
+  }
+}
