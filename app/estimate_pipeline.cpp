@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "estimators/lock_hold.h"
+#include "estimators/regimes.h"
+#include "reports/format.h"
 #include "reports/simulation_io.h"
 #include "sampler/errors.h"
 
@@ -41,14 +43,46 @@ reports::Observed observe(const sampler::Samples& samples, size_t index) {
   return o;
 }
 
-// How the statement's work grows, from its effect class and what the copy showed.
-estimators::Scaling scaling_of(const migration::Statement& st, const reports::Observed& observed,
-                               const sampler::TableProfile& table) {
-  if (st.effect == migration::Effect::index_build) return estimators::Scaling::sorts;
-  // A rewrite rebuilds every index of the table: sorts.
-  const bool rewrites = st.effect == migration::Effect::rewrite || observed.rewrote;
-  if (rewrites && table.index_count > 0) return estimators::Scaling::sorts;
-  return estimators::Scaling::grows;
+// A write to many rows on the full table logs full-page images after every
+// checkpoint it forces; its slices, written after the last checkpoint, log
+// none. The time can grow up to in proportion to the WAL: the interval's
+// upper bound does, and a note says why.
+void apply_wal_regime(reports::StatementEstimate& e, reports::EstimateReport& r, size_t index) {
+  long long largest = 0;
+  for (const auto& run : r.samples.runs) largest = std::max(largest, run.rows);
+  std::vector<double> affected;
+  for (const auto& run : r.samples.runs) {
+    const auto& s = run.statements.at(index);
+    if (run.rows == largest && largest > 0 && s.executed) {
+      affected.push_back(static_cast<double>(s.rows_affected) / static_cast<double>(largest));
+    }
+  }
+  estimators::WalInputs in;
+  in.rows = r.table.rows;
+  in.affected_fraction = median(affected);
+  in.wal_bytes_per_row = e.observed.wal_bytes_per_row;
+  in.table_bytes = static_cast<double>(r.table.table_bytes);
+  in.unordered_index_bytes = static_cast<double>(r.table.unordered_index_bytes);
+  in.max_wal_size_bytes = r.table.server.max_wal_size_bytes;
+  in.checkpoint_completion_target = r.table.server.checkpoint_completion_target;
+  const estimators::WalRegime w = estimators::wal_regime(in);
+  if (w.checkpoints < 1 || w.amplification < 1.1) return;
+  e.forecast.high_seconds *= w.amplification;
+  const auto& st = r.migration.statements[index];
+  r.notes.push_back(fmt::format(
+      "statement {} (line {}) writes about {} of WAL on the full table ({:.0f} B per row on the slices, whose pages "
+      "were fresh; {:.0f} B with full-page images): max_wal_size ({}) forces about {} checkpoints during it, after "
+      "each of which the index pages it changes are logged again in full. It may take up to {:.1f}x the slices' "
+      "rate, which the interval's upper bound includes",
+      index + 1, st.line, reports::human_bytes(w.full_bytes), in.wal_bytes_per_row,
+      w.full_bytes / std::max(in.rows, 1.0), r.table.server.max_wal_size, w.checkpoints, w.amplification));
+}
+
+// How the statement's work grows, from its effect class: an index build is a
+// sort; a scan, a rewrite (a heap copy, then index builds: on the accuracy
+// benchmark closer to linear than to n·log n) and a write grow with the rows.
+estimators::Scaling scaling_of(const migration::Statement& st) {
+  return st.effect == migration::Effect::index_build ? estimators::Scaling::sorts : estimators::Scaling::grows;
 }
 
 }  // namespace
@@ -140,7 +174,8 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
                                     i + 1, st.line, migration::effect_name(st.effect)));
     }
     e.forecast = estimators::forecast(points, r.table.rows,
-                                      constant ? estimators::Scaling::constant : scaling_of(st, e.observed, r.table));
+                                      constant ? estimators::Scaling::constant : scaling_of(st));
+    if (st.effect == migration::Effect::dml) apply_wal_regime(e, r, i);
     for (const auto& l : st.locks) {
       e.strongest_lock = e.strongest_lock ? sim::stronger(*e.strongest_lock, l.mode) : l.mode;
     }

@@ -15,7 +15,7 @@ namespace migsim::estimators {
 enum class Scaling {
   constant,  // catalog-only: the table's size does not matter
   grows,     // reads or writes every row (scans, DML): linear unless the data say otherwise
-  sorts,     // sorts every row (index builds, rewrites that rebuild indexes): n·log n unless the data say otherwise
+  sorts,     // sorts every row (index builds): n·log n unless the data say otherwise
 };
 
 struct Candidate {
@@ -47,10 +47,12 @@ struct Forecast {
 // largest slice already holds every row, the
 // measurements at that size are the answer (no extrapolation). Otherwise,
 // for Scaling::grows: linear, n·log n and power-law models (the latter only
-// with an exponent of at least 0.95: growing work is never sublinear) are each fitted
-// without the largest slice and scored on it; the best (on a near tie, the
-// one the physics expects: linear for Scaling::grows, n·log n for
-// Scaling::sorts) is refitted on every point and extrapolated. The interval is the fit's
+// with an exponent of at least 0.95: growing work is never sublinear; for
+// Scaling::sorts, no linear model: a sort is not linear) are each fitted
+// without the largest slice and scored on it; the one the physics expects
+// (linear for Scaling::grows, n·log n for Scaling::sorts) unless another
+// predicts the held-out slice better by more than 0.15 in |ln(predicted /
+// measured)|, is refitted on every point and extrapolated. The interval is the fit's
 // prediction interval (relative noise at least `min_relative_noise`), widened
 // to take in the predictions of every model that scored nearly as well.
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence = 0.9,

@@ -48,7 +48,8 @@ ordered_json estimate_json(const EstimateReport& r) {
                 {"bytes", r.table.total_bytes},
                 {"table_bytes", r.table.table_bytes},
                 {"index_bytes", r.table.index_bytes},
-                {"indexes", r.table.index_count}};
+                {"indexes", r.table.index_count},
+                {"unordered_index_bytes", r.table.unordered_index_bytes}};
   const auto& sv = r.table.server;
   j["server"] = {{"version", sv.version},
                  {"version_num", sv.version_num},
@@ -56,7 +57,8 @@ ordered_json estimate_json(const EstimateReport& r) {
                  {"maintenance_work_mem", sv.maintenance_work_mem},
                  {"work_mem", sv.work_mem},
                  {"max_parallel_maintenance_workers", sv.max_parallel_maintenance_workers},
-                 {"max_wal_size", sv.max_wal_size}};
+                 {"max_wal_size", sv.max_wal_size},
+                 {"checkpoint_completion_target", sv.checkpoint_completion_target}};
   j["sampling"] = {{"method", r.samples.method},
                    {"reason", r.samples.method_reason},
                    {"seed", r.samples.seed},

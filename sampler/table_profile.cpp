@@ -58,7 +58,9 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     const pqxx::row s = tx.exec1(
         "SELECT version(), current_setting('server_version_num')::int, current_setting('shared_buffers'), "
         "       current_setting('maintenance_work_mem'), current_setting('work_mem'), "
-        "       current_setting('max_parallel_maintenance_workers'), current_setting('max_wal_size')");
+        "       current_setting('max_parallel_maintenance_workers'), current_setting('max_wal_size'), "
+        "       pg_size_bytes(current_setting('max_wal_size'))::float8, "
+        "       current_setting('checkpoint_completion_target')::float8");
     p.server.version = s[0].as<std::string>();
     p.server.version_num = s[1].as<int>();
     p.server.shared_buffers = s[2].as<std::string>();
@@ -66,6 +68,17 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     p.server.work_mem = s[4].as<std::string>();
     p.server.max_parallel_maintenance_workers = s[5].as<std::string>();
     p.server.max_wal_size = s[6].as<std::string>();
+    p.server.max_wal_size_bytes = s[7].as<double>();
+    p.server.checkpoint_completion_target = s[8].as<double>();
+    p.unordered_index_bytes =
+        tx.exec_params1("SELECT coalesce(sum(pg_relation_size(i.indexrelid)) FILTER ("
+                        "         WHERE coalesce(abs(st.correlation), 0) < 0.9), 0)::bigint "
+                        "FROM pg_index i "
+                        "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+                        "LEFT JOIN pg_stats st ON st.schemaname = $2 AND st.tablename = $3 AND st.attname = a.attname AND NOT st.inherited "
+                        "WHERE i.indrelid = $1::regclass",
+                        table, p.schema, p.name)[0]
+            .as<long long>();
     tx.commit();
     return p;
   });

@@ -13,6 +13,8 @@ struct ServerSettings {
   std::string work_mem;
   std::string max_parallel_maintenance_workers;
   std::string max_wal_size;
+  double max_wal_size_bytes = 0;
+  double checkpoint_completion_target = 0.9;
 };
 
 struct TableProfile {
@@ -24,6 +26,10 @@ struct TableProfile {
   long long index_bytes = 0;       // pg_indexes_size
   long long total_bytes = 0;       // pg_total_relation_size
   int index_count = 0;
+  // Bytes of the indexes whose order is not the table's (leading column's
+  // |pg_stats.correlation| below 0.9, an expression, or no statistics): a
+  // write to every row touches their pages in random order.
+  long long unordered_index_bytes = 0;
   double avg_row_bytes = 0;        // table_bytes / rows
   ServerSettings server;
 };

@@ -5,6 +5,7 @@
 
 #include "estimators/forecast.h"
 #include "estimators/lock_hold.h"
+#include "estimators/regimes.h"
 #include "estimators/scaling.h"
 
 namespace migsim::estimators {
@@ -138,6 +139,48 @@ TEST(LockHolds, PerRelationAndModeWithTheirIntervals) {
   EXPECT_EQ(h.by_relation[2].relation, "customers");
   EXPECT_DOUBLE_EQ(h.by_relation[2].seconds, 3.0);
   EXPECT_DOUBLE_EQ(h.per_statement[4], 2.0);
+}
+
+TEST(Regimes, SettingsInBytes) {
+  EXPECT_EQ(setting_bytes("256MB"), 256.0 * 1024 * 1024);
+  EXPECT_EQ(setting_bytes("1GB"), 1024.0 * 1024 * 1024);
+  EXPECT_EQ(setting_bytes("64kB"), 64.0 * 1024);
+  EXPECT_EQ(setting_bytes("8192"), 8192.0);
+  EXPECT_EQ(setting_bytes("lots"), 0.0);
+}
+
+TEST(Regimes, AWriteToEveryRowForcesCheckpointsAndFullPageImages) {
+  WalInputs in;
+  in.rows = 5e6;
+  in.wal_bytes_per_row = 600;          // 3 GB at the slices' rate
+  in.table_bytes = 900e6;
+  in.unordered_index_bytes = 185e6;
+  in.max_wal_size_bytes = 1024.0 * 1024 * 1024;
+  const WalRegime w = wal_regime(in);
+  // A checkpoint every 1 GB / 1.9 = 565 MB of WAL, which about 369,000 rows fill
+  // (780 B each with their heap page's image, plus 277 MB of index images): 13.
+  EXPECT_EQ(w.checkpoints, 13);
+  EXPECT_NEAR(w.amplification, 2.55, 0.05);
+  // Without the unordered indexes, only the heap's images: 180 B per row more.
+  in.unordered_index_bytes = 0;
+  EXPECT_NEAR(wal_regime(in).amplification, 780.0 / 600, 0.01);
+  // A small write stays within one checkpoint interval.
+  in = WalInputs{1e5, 1, 600, 18e6, 4e6, 1024.0 * 1024 * 1024, 0.9};
+  EXPECT_EQ(wal_regime(in).checkpoints, 0);
+  // Nothing written: nothing to amplify.
+  in.wal_bytes_per_row = 0;
+  EXPECT_EQ(wal_regime(in).amplification, 1);
+}
+
+TEST(Forecast, ASortIsNeverFittedLinear) {
+  std::vector<Point> pts;
+  for (double n : {10000.0, 30000.0, 100000.0}) {
+    for (int r = 0; r < 3; ++r) pts.push_back({n, 0.01 + 4e-5 * n * (1 + 0.01 * r)});  // linear data
+  }
+  const Forecast sorted = forecast(pts, 5e6, Scaling::sorts);
+  for (const Candidate& c : sorted.candidates) EXPECT_NE(c.model, Model::linear);
+  EXPECT_NE(sorted.model, Model::linear);
+  EXPECT_EQ(forecast(pts, 5e6, Scaling::grows).model, Model::linear);
 }
 
 }  // namespace

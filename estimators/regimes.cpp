@@ -1,0 +1,57 @@
+#include "estimators/regimes.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace migsim::estimators {
+
+WalRegime wal_regime(const WalInputs& in) {
+  WalRegime r;
+  const double f = std::clamp(in.affected_fraction, 0.0, 1.0);
+  r.slice_rate_bytes = in.rows * in.wal_bytes_per_row;
+  r.full_bytes = r.slice_rate_bytes;
+  const double written = f * in.rows;  // rows the statement writes
+  if (r.slice_rate_bytes <= 0 || written < 1 || in.max_wal_size_bytes <= 0) return r;
+  const double distance = in.max_wal_size_bytes / (1 + std::max(0.0, in.checkpoint_completion_target));
+  constexpr double kPage = 8192;
+  // Per written row: its WAL on the slices, and the image of its heap page
+  // (each heap page once: the statement passes over the heap in order).
+  const double per_row = in.wal_bytes_per_row / f + f * in.table_bytes / written;
+  // The unordered indexes' pages, grown on average by f/2 during the run
+  // (a new entry per written row). Between two checkpoints, m written rows
+  // touch P·(1 − e^(−m/P)) of them at random, each logged in full once.
+  const double pages = f * in.unordered_index_bytes * (1 + f / 2) / kPage;
+  auto images = [&](double m) { return pages > 0 ? kPage * pages * (1 - std::exp(-m / pages)) : 0.0; };
+  auto interval_bytes = [&](double m) { return m * per_row + images(m); };
+  if (interval_bytes(written) <= distance) {
+    r.full_bytes = interval_bytes(written);  // no checkpoint during the run
+  } else {
+    // The rows between two checkpoints: interval_bytes(m) = distance (increasing in m).
+    double lo = 0, hi = written;
+    for (int i = 0; i < 100; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (interval_bytes(mid) < distance ? lo : hi) = mid;
+    }
+    const double m = std::max(hi, 1.0);
+    r.checkpoints = static_cast<int>(written / m);
+    r.full_bytes = written * per_row + images(m) * written / m;
+  }
+  r.amplification = std::max(1.0, r.full_bytes / r.slice_rate_bytes);
+  return r;
+}
+
+double setting_bytes(const std::string& shown) {
+  char* end = nullptr;
+  const double v = std::strtod(shown.c_str(), &end);
+  if (end == shown.c_str() || v < 0) return 0;
+  const std::string unit(end);
+  if (unit.empty() || unit == "B") return v;
+  if (unit == "kB") return v * 1024;
+  if (unit == "MB") return v * 1024 * 1024;
+  if (unit == "GB") return v * 1024 * 1024 * 1024;
+  if (unit == "TB") return v * 1024 * 1024 * 1024 * 1024;
+  return 0;
+}
+
+}  // namespace migsim::estimators

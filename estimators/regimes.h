@@ -1,0 +1,42 @@
+#pragma once
+// Regimes the slices cannot show: where the physics of the full table differs
+// from that of a slice of it. Plain values in, plain values out.
+
+#include <string>
+
+namespace migsim::estimators {
+
+// A statement that writes rows (UPDATE, DELETE, INSERT ... SELECT) on the full
+// table against its slices.
+struct WalInputs {
+  double rows = 0;                   // rows in the full table
+  double affected_fraction = 1;      // rows it writes / rows in the table (from the slices)
+  double wal_bytes_per_row = 0;      // WAL per table row on the largest slice (its pages were fresh)
+  double table_bytes = 0;            // heap
+  double unordered_index_bytes = 0;  // indexes not in the heap's order (TableProfile)
+  double max_wal_size_bytes = 0;
+  double checkpoint_completion_target = 0.9;
+};
+
+struct WalRegime {
+  double slice_rate_bytes = 0;  // what the slices' WAL per row says for the full table
+  double full_bytes = 0;        // with the full-page images the full run writes
+  int checkpoints = 0;          // forced by max_wal_size during the run
+  double amplification = 1;     // full_bytes / slice_rate_bytes
+};
+
+// A checkpoint is requested each max_wal_size / (1 + checkpoint_completion_target)
+// of WAL. After each one, the first change to a page logs it in full (8 kB):
+// each heap page the statement writes (once: it passes over the heap in
+// order), and the pages of the indexes whose order is not the heap's, which
+// the m rows written between two checkpoints touch at random (a fraction
+// 1 − e^(−m/P) of their P pages, P grown by the new entries). The slices'
+// pages were written after the last checkpoint, so their WAL has none of
+// these. m is solved for so that an interval's WAL is the checkpoint distance.
+WalRegime wal_regime(const WalInputs& in);
+
+// Bytes of a PostgreSQL memory setting as SHOW prints it ("256MB", "1GB",
+// "8kB", "64"), 0 when it cannot be read.
+double setting_bytes(const std::string& shown);
+
+}  // namespace migsim::estimators
