@@ -246,6 +246,7 @@ std::set<std::string> changed_since(const std::string& dir, const std::string& r
   if (rev.empty() || rev[0] == '-') throw UsageError(fmt::format("--since: '{}' is not a git revision", rev));
   const std::string abs = std::filesystem::absolute(dir).string();
   const std::string git = std::filesystem::exists("/usr/bin/git") ? "/usr/bin/git" : "/bin/git";
+  if (!std::filesystem::exists(git)) throw sampler::InputError("--since needs git (Debian package git)");
   const sampler::ProcessResult top = sampler::run_process({git, "-C", abs, "rev-parse", "--show-toplevel"});
   if (top.exit_code != 0) {
     throw sampler::InputError(fmt::format("--since needs {} to be in a git repository: {}", dir, top.output));

@@ -32,6 +32,15 @@ namespace migsim {
 
 sampler::LocalServer* g_server = nullptr;  // also used by cases_server_test.cpp
 
+// The first column of the first row of `sql` on the test server ("" for NULL).
+// Also used by migrations_server_test.cpp.
+std::string query_one(const std::string& sql) {
+  pqxx::connection c{g_server->dsn()};
+  pqxx::nontransaction tx{c};
+  const pqxx::row r = tx.exec1(sql);
+  return r[0].is_null() ? "" : r[0].as<std::string>();
+}
+
 namespace {
 
 constexpr long long kRows = 200'000;
@@ -90,13 +99,6 @@ std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = ::testing::TempDir() + name;
   std::ofstream(path) << text;
   return path;
-}
-
-std::string query_one(const std::string& sql) {
-  pqxx::connection c{g_server->dsn()};
-  pqxx::nontransaction tx{c};
-  const pqxx::row r = tx.exec1(sql);
-  return r[0].is_null() ? "" : r[0].as<std::string>();
 }
 
 // An ordered checksum of every row and the table's structure.

@@ -22,6 +22,7 @@
 namespace migsim {
 
 extern sampler::LocalServer* g_server;  // integration_test.cpp
+std::string query_one(const std::string& sql);  // integration_test.cpp
 
 namespace {
 
@@ -34,13 +35,6 @@ const std::string kTraffic = std::string(MIGSIM_SOURCE_DIR) + "/datasets/simulat
 std::vector<std::string> fast(std::vector<std::string> args) {
   for (const char* a : {"--quiet", "--repeats", "1", "--max-slice-rows", "5000"}) args.emplace_back(a);
   return args;
-}
-
-std::string query_one(const std::string& sql) {
-  pqxx::connection c{g_server->dsn()};
-  pqxx::nontransaction tx{c};
-  const pqxx::row r = tx.exec1(sql);
-  return r[0].is_null() ? "" : r[0].as<std::string>();
 }
 
 // What the tests check the source against: rows, structure and indexes.
