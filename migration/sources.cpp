@@ -243,12 +243,14 @@ std::vector<MigrationSource> split_dump(const std::string& input, const std::str
       starts.emplace_back(i, m[1].str() + " " + m[2].str());
     }
   }
-  if (layout == "rails") text = rails_sql(input);  // same lines, so `starts` still holds
+  if (layout == "rails") {
+    text = rails_sql(input);
+    lines = lines_of(text);  // the same lines, so `starts` still holds; their offsets moved
+  }
   if (layout.empty()) {
     // Django's sqlmigrate: "--\n-- Operation\n--" comments inside BEGIN; ... COMMIT;
     bool operations = false;
     bool after_commit = true;
-    std::string pending_label;
     for (size_t i = 0; i < lines.size(); ++i) {
       std::string l = line_text(i);
       while (!l.empty() && (l.back() == ' ' || l.back() == '\r' || l.back() == '\t')) l.pop_back();

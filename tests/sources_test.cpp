@@ -162,6 +162,17 @@ TEST(Dumps, EachToolsDumpSplitsIntoItsMigrationsWithTheirLines) {
         EXPECT_EQ(st.sql.find("version"), std::string::npos) << "a bookkeeping statement was kept: " << st.sql;
       }
     }
+    // Each part holds its own statements, whole (transaction control aside).
+    std::vector<std::string> kinds;
+    for (const Migration& m : migrations) {
+      std::string k;
+      for (const auto& st : m.statements) {
+        if (!st.is_transaction_control) k += (k.empty() ? "" : ", ") + st.kind;
+      }
+      kinds.push_back(k);
+    }
+    EXPECT_EQ(kinds, (std::vector<std::string>{"CREATE TABLE", "ALTER TABLE ADD COLUMN",
+                                               "ALTER TABLE ADD CHECK NOT VALID, ALTER TABLE VALIDATE CONSTRAINT"}));
     ASSERT_GE(migrations[2].statements.size(), 2u);
     const Statement& validate = migrations[2].statements[migrations[2].statements.size() - (d.layout == "rails" ? 1 : 2)];
     EXPECT_EQ(validate.kind, "ALTER TABLE VALIDATE CONSTRAINT");
@@ -173,6 +184,25 @@ TEST(Dumps, EachToolsDumpSplitsIntoItsMigrationsWithTheirLines) {
   ASSERT_EQ(plain.size(), 1u);
   EXPECT_EQ(plain[0].layout, "plain");
   EXPECT_EQ(plain[0].path, "m.sql");
+}
+
+TEST(Dumps, RailsPartsStayWholeWhenLoggedBindListsAreRemoved) {
+  const std::string log =
+      "== 1 First: migrating ====\n"
+      "   (0.5ms)  UPDATE t SET a = $1  [[\"a\", \"" + std::string(120, 'x') + "\"]]\n"
+      "== 1 First: migrated (0.0010s) ====\n"
+      "== 2 Second: migrating ====\n"
+      "   (0.5ms)  ALTER TABLE t ADD COLUMN b int\n";
+  const auto parts = split_dump(log, "log");
+  ASSERT_EQ(parts.size(), 2u);
+  const Migration first = parse_migration(parts[0].text, parts[0].path);
+  const Migration second = parse_migration(parts[1].text, parts[1].path);
+  ASSERT_EQ(first.statements.size(), 1u);
+  EXPECT_EQ(first.statements[0].sql, "UPDATE t SET a = $1");
+  ASSERT_EQ(second.statements.size(), 1u);
+  EXPECT_EQ(second.statements[0].sql, "ALTER TABLE t ADD COLUMN b int");
+  EXPECT_EQ(second.statements[0].line, 5);
+  EXPECT_EQ(second.statements[0].column, 13);
 }
 
 TEST(Dumps, BookkeepingStatementsAreLeftOutWithANote) {
