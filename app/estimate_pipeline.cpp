@@ -16,12 +16,6 @@ namespace {
 
 std::string display(const migration::RelationRef& r) { return r.schema.empty() ? r.name : r.schema + "." + r.name; }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 reports::Observed observe(const sampler::Samples& samples, size_t index) {
   reports::Observed o;
   long long largest = 0;
@@ -39,7 +33,7 @@ reports::Observed observe(const sampler::Samples& samples, size_t index) {
     if (run.rows == largest && run.rows > 0) wal_per_row.push_back(static_cast<double>(s.wal_bytes) / static_cast<double>(run.rows));
   }
   std::sort(o.lock_modes.begin(), o.lock_modes.end());
-  o.wal_bytes_per_row = median(wal_per_row);
+  o.wal_bytes_per_row = estimators::median(wal_per_row);
   return o;
 }
 
@@ -59,7 +53,7 @@ void apply_wal_regime(reports::StatementEstimate& e, reports::EstimateReport& r,
   }
   estimators::WalInputs in;
   in.rows = r.table.rows;
-  in.affected_fraction = median(affected);
+  in.affected_fraction = estimators::median(affected);
   in.wal_bytes_per_row = e.observed.wal_bytes_per_row;
   in.table_bytes = static_cast<double>(r.table.table_bytes);
   in.unordered_index_bytes = static_cast<double>(r.table.unordered_index_bytes);

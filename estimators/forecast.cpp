@@ -35,13 +35,6 @@ constexpr double kMinPowerLawExponent = 0.95;
 constexpr double kCatalogJitterSeconds = 0.002;
 constexpr double kClearlyBetter = 0.15;  // in |ln(predicted / measured)| on the held-out slice
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 std::vector<double> seconds_at(const std::vector<Point>& points, double rows) {
   std::vector<double> out;
   for (const Point& p : points) {
@@ -51,6 +44,13 @@ std::vector<double> seconds_at(const std::vector<Point>& points, double rows) {
 }
 
 }  // namespace
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence,
                   double min_relative_noise) {

@@ -58,6 +58,9 @@ struct Forecast {
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence = 0.9,
                   double min_relative_noise = 0.10);
 
+// The median of `values` (0 for none).
+double median(std::vector<double> values);
+
 // Thresholds of the release gate, in seconds.
 struct Thresholds {
   double warning_seconds = 300;    // 5 minutes

@@ -17,6 +17,12 @@ Verdict verdict_for(double predicted_seconds, const estimators::Thresholds& thre
   return Verdict::ok;
 }
 
+double threshold_seconds(Verdict verdict, const estimators::Thresholds& thresholds) {
+  return verdict == Verdict::critical ? thresholds.critical_seconds
+         : verdict == Verdict::warning ? thresholds.warning_seconds
+                                       : 0;
+}
+
 int gate_exit_code(Verdict verdict, FailOn fail_on) {
   switch (fail_on) {
     case FailOn::never: return 0;

@@ -15,6 +15,9 @@ std::string_view verdict_name(Verdict verdict);
 // ok up to the warning threshold, warning up to the critical one, critical above.
 Verdict verdict_for(double predicted_seconds, const estimators::Thresholds& thresholds);
 
+// The threshold a verdict is above: warning_seconds or critical_seconds (0 for ok).
+double threshold_seconds(Verdict verdict, const estimators::Thresholds& thresholds);
+
 // Which verdicts fail the gate.
 enum class FailOn { never, warning, critical };
 

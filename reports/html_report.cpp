@@ -190,7 +190,7 @@ std::string page_head(const std::string& title) {
 std::string may_exceed(Verdict verdict, Verdict upper, const estimators::Thresholds& t) {
   if (upper <= verdict) return "";
   return fmt::format(" The interval's upper bound may exceed {}.",
-                     esc(human_seconds(upper == Verdict::critical ? t.critical_seconds : t.warning_seconds)));
+                     esc(human_seconds(threshold_seconds(upper, t))));
 }
 
 // One migration: its statements, lock timeline, simulation, scaling plots and

@@ -29,7 +29,7 @@ std::string verdict_badge(Verdict v) {
 
 std::string may_exceed(Verdict verdict, Verdict upper, const estimators::Thresholds& t) {
   if (upper <= verdict) return "";
-  return fmt::format("; may exceed {}", human_seconds(upper == Verdict::critical ? t.critical_seconds : t.warning_seconds));
+  return fmt::format("; may exceed {}", human_seconds(threshold_seconds(upper, t)));
 }
 
 // The statement table, findings and folded details of one migration.

@@ -51,7 +51,7 @@ std::string verdict_line(Verdict verdict, Verdict upper, const estimators::Thres
                                  human_seconds(t.warning_seconds), human_seconds(t.critical_seconds));
   if (upper > verdict) {
     line += fmt::format("; the interval's upper bound may exceed {}",
-                        human_seconds(upper == Verdict::critical ? t.critical_seconds : t.warning_seconds));
+                        human_seconds(threshold_seconds(upper, t)));
   }
   return line + "\n";
 }

@@ -21,7 +21,6 @@
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "app/estimate_pipeline.h"
 #include "app/signals.h"
@@ -81,11 +80,11 @@ struct Row {
   bool inside() const { return actual >= low && actual <= high; }
 };
 
+// Set-up and clean-up SQL on the throwaway server, through the sampler like
+// every server call (one statement per transaction; VACUUM and CHECKPOINT
+// outside one).
 void exec(const std::string& dsn, const std::string& sql) {
-  if (sql.empty()) return;
-  pqxx::connection c{dsn};
-  pqxx::nontransaction tx{c};
-  tx.exec(sql);
+  if (!sql.empty()) sampler::run_in_place(dsn, migration::parse_migration(sql, "accuracy setup"));
 }
 
 // The classic method: the median time at the largest slice, times rows / slice rows.
@@ -103,12 +102,6 @@ double classic_prediction(const reports::EstimateReport& r) {
     total += t[t.size() / 2] * r.table.rows / static_cast<double>(largest);
   }
   return total;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 int run(int argc, char** argv) {
@@ -156,9 +149,8 @@ int run(int argc, char** argv) {
                                         datasets::file("orders/indexes.sql")};
   sampler::load_dataset(server->dsn(), orders, "orders", rows, progress);
   exec(server->dsn(), "CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL);"
-                      "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 50000) g;");
-  exec(server->dsn(), "VACUUM ANALYZE customers");
-  exec(server->dsn(), "CHECKPOINT");
+                      "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 50000) g;"
+                      "VACUUM ANALYZE customers; CHECKPOINT;");
 
   app::EstimateOptions options;
   options.dsn = server->dsn();
@@ -226,7 +218,7 @@ int run(int argc, char** argv) {
     out += fmt::format("\nmedian |error| {:.1f} %, worst {:.1f} %; actual inside the 90 % interval for {}/{} kinds; "
                        "at least as accurate as the classic method for {}/{} kinds; estimate wall time / real "
                        "migration wall time {:.2f} (summed over kinds: {} / {})\n",
-                       100 * median(errors), 100 * *std::max_element(errors.begin(), errors.end()), inside,
+                       100 * estimators::median(errors), 100 * *std::max_element(errors.begin(), errors.end()), inside,
                        results.size(), better_or_equal, results.size(), real_wall > 0 ? estimate_wall / real_wall : 0.0,
                        reports::human_seconds(estimate_wall), reports::human_seconds(real_wall));
   }
