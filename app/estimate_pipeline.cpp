@@ -72,6 +72,51 @@ void apply_wal_regime(reports::StatementEstimate& e, reports::EstimateReport& r,
       w.full_bytes / std::max(in.rows, 1.0), r.table.server.max_wal_size, w.checkpoints, w.amplification));
 }
 
+// A batched backfill (`-- migsim: batch_size=...`): its batches on the
+// copies give the time of one batch as a function of its size; the run on
+// the full table is as many batches as the rows it writes need, each
+// followed by its pause. The WAL the whole run writes is the same as in one
+// statement, so the upper bound widens as apply_wal_regime() widened it.
+void apply_batches(reports::StatementEstimate& e, reports::EstimateReport& r, size_t index, double target_seconds) {
+  const migration::Statement& st = r.migration.statements[index];
+  long long largest = 0;
+  for (const auto& run : r.samples.runs) largest = std::max(largest, run.rows);
+  std::vector<estimators::Point> batches;
+  std::vector<double> written;
+  std::string key;
+  for (const auto& run : r.samples.runs) {
+    const auto& s = run.statements.at(index);
+    if (run.rows != largest || !s.executed || largest == 0) continue;
+    written.push_back(static_cast<double>(s.rows_affected) / static_cast<double>(largest));
+    if (!s.batch_key.empty()) key = s.batch_key;
+    for (const sampler::BatchRun& b : s.batches) batches.push_back({static_cast<double>(b.rows), b.seconds});
+  }
+  if (batches.empty()) {
+    r.notes.push_back(fmt::format("statement {} (line {}) is a batched backfill, but no batch wrote a row on the "
+                                  "copies: its WHERE matched nothing there",
+                                  index + 1, st.line));
+    return;
+  }
+  const double rows_to_write = estimators::median(written) * r.table.rows;
+  const double widen = e.forecast.predicted_seconds > 0 ? e.forecast.high_seconds / e.forecast.predicted_seconds : 1;
+  estimators::BatchForecast b =
+      estimators::batch_forecast(batches, st.batching->batch_rows, st.batching->pause_s, rows_to_write, target_seconds);
+  e.forecast.predicted_seconds = b.total_seconds;
+  e.forecast.low_seconds = b.total_low_seconds;
+  const double pauses = static_cast<double>(b.batches) * b.pause_seconds;
+  // The fit's own width, or the one-statement forecast's (the WAL regime included), whichever is wider.
+  e.forecast.high_seconds = std::max(b.total_high_seconds, pauses + (b.total_seconds - pauses) * widen);
+  e.forecast.reason = fmt::format("{} batches of {} rows ({} rows to write), each {} and a {} pause; a batch's "
+                                  "time grows as {} + {} per row ({} batches measured on the copies)",
+                                  reports::grouped(b.batches), reports::grouped(b.batch_rows),
+                                  reports::grouped(static_cast<long long>(rows_to_write)),
+                                  reports::human_seconds(b.batch_seconds), reports::human_seconds(b.pause_seconds),
+                                  reports::human_seconds(b.overhead_seconds),
+                                  reports::human_seconds(b.seconds_per_row), b.measured_batches);
+  e.batch_sql = migration::batch_update_sql(r.migration, st, key, std::to_string(st.batching->batch_rows));
+  e.batches = std::move(b);
+}
+
 // How the statement's work grows, from its effect class: an index build is a
 // sort; a scan, a rewrite (a heap copy, then index builds: on the accuracy
 // benchmark closer to linear than to n·log n) and a write grow with the rows.
@@ -170,6 +215,7 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
     e.forecast = estimators::forecast(points, r.table.rows,
                                       constant ? estimators::Scaling::constant : scaling_of(st));
     if (st.effect == migration::Effect::dml) apply_wal_regime(e, r, i);
+    if (st.batching) apply_batches(e, r, i, options.batch_target_seconds);
     for (const auto& l : st.locks) {
       e.strongest_lock = e.strongest_lock ? sim::stronger(*e.strongest_lock, l.mode) : l.mode;
     }
@@ -199,7 +245,12 @@ void summarize(reports::EstimateReport& r) {
   r.total_seconds = r.total_low_seconds = r.total_high_seconds = 0;
   for (const reports::StatementEstimate& e : r.statements) {
     estimators::TimedStatement t{e.forecast.predicted_seconds, e.strongest_lock ? static_cast<int>(*e.strongest_lock) : 0,
-                                 blocks.at(e.index), e.forecast.low_seconds, e.forecast.high_seconds, {}};
+                                 blocks.at(e.index), e.forecast.low_seconds, e.forecast.high_seconds, {}, -1, -1, -1};
+    if (e.batches) {
+      t.hold_seconds = e.batches->batch_seconds;
+      t.hold_low_seconds = e.batches->batch_low_seconds;
+      t.hold_high_seconds = e.batches->batch_high_seconds;
+    }
     for (const migration::RelationLock& l : r.migration.statements[e.index].locks) {
       const bool target = l.relation.name == r.table.name && (l.relation.schema.empty() || l.relation.schema == r.table.schema);
       t.locks.emplace_back(target && !r.table.schema.empty() ? r.table.schema + "." + r.table.name : display(l.relation),

@@ -19,6 +19,7 @@ struct EstimateOptions {
   std::string table;  // "name" or "schema.name"; empty: inferred from the migration
   sampler::SamplingOptions sampling;
   estimators::Thresholds thresholds;
+  double batch_target_seconds = 0.2;  // a batched backfill's batches should stay under this
 };
 
 // The table the migration changes: `requested` when given (it must be one the

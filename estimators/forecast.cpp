@@ -8,11 +8,7 @@
 #include <fmt/format.h>
 
 namespace migsim::estimators {
-namespace {
 
-// Student's t quantile for a two-sided interval of 90 % (one-sided 0.95) or
-// 95 % (one-sided 0.975); other confidences use the normal quantile scaled
-// from the 90 % table.
 double t_quantile(int df, double confidence) {
   static constexpr std::array<std::pair<int, double>, 15> k90 = {{{1, 6.314},  {2, 2.920},  {3, 2.353},  {4, 2.132},
                                                                   {5, 2.015},  {6, 1.943},  {7, 1.895},  {8, 1.860},
@@ -30,6 +26,8 @@ double t_quantile(int df, double confidence) {
   const double z = confidence >= 0.95 ? 1.960 : confidence >= 0.9 ? 1.645 : 1.282;
   return t * z / 1.645;
 }
+
+namespace {
 
 constexpr double kMinPowerLawExponent = 0.95;
 constexpr double kCatalogJitterSeconds = 0.002;

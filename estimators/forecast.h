@@ -58,6 +58,11 @@ struct Forecast {
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence = 0.9,
                   double min_relative_noise = 0.10);
 
+// Student's t quantile for a two-sided interval of `confidence` with `df`
+// degrees of freedom (tabulated for 90 %; other confidences scaled by the
+// normal quantiles).
+double t_quantile(int df, double confidence);
+
 // The median of `values` (0 for none).
 double median(std::vector<double> values);
 

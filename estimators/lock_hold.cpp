@@ -8,8 +8,16 @@ LockHolds lock_holds(const std::vector<TimedStatement>& statements) {
   LockHolds h;
   const size_t n = statements.size();
   h.per_statement.assign(n, 0);
-  auto low = [](const TimedStatement& s) { return s.low_seconds < 0 ? s.seconds : s.low_seconds; };
-  auto high = [](const TimedStatement& s) { return s.high_seconds < 0 ? s.seconds : s.high_seconds; };
+  // What a statement adds to a hold: its duration, or one batch's for a batched backfill.
+  auto mid = [](const TimedStatement& s) { return s.hold_seconds >= 0 ? s.hold_seconds : s.seconds; };
+  auto low = [&](const TimedStatement& s) {
+    if (s.hold_seconds >= 0) return s.hold_low_seconds < 0 ? s.hold_seconds : s.hold_low_seconds;
+    return s.low_seconds < 0 ? s.seconds : s.low_seconds;
+  };
+  auto high = [&](const TimedStatement& s) {
+    if (s.hold_seconds >= 0) return s.hold_high_seconds < 0 ? s.hold_seconds : s.hold_high_seconds;
+    return s.high_seconds < 0 ? s.seconds : s.high_seconds;
+  };
   for (size_t i = 0; i < n; ++i) {
     const TimedStatement& s = statements[i];
     if (s.strongest_lock == 0 && s.locks.empty()) continue;
@@ -20,7 +28,7 @@ LockHolds lock_holds(const std::vector<TimedStatement>& statements) {
     }
     double hold = 0, hold_low = 0, hold_high = 0;
     for (size_t j = i; j <= end; ++j) {
-      hold += statements[j].seconds;
+      hold += mid(statements[j]);
       hold_low += low(statements[j]);
       hold_high += high(statements[j]);
     }

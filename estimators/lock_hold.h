@@ -17,6 +17,11 @@ struct TimedStatement {
   double low_seconds = -1;    // the duration's interval; negative: `seconds` for both
   double high_seconds = -1;
   std::vector<std::pair<std::string, int>> locks;  // (relation, mode) of every lock it takes
+  // Set (not negative) when it holds its locks for less than its duration:
+  // a batched backfill, one batch at a time. Then also its interval.
+  double hold_seconds = -1;
+  double hold_low_seconds = -1;
+  double hold_high_seconds = -1;
 };
 
 // One lock on one relation, from the statement that first takes it to the
@@ -37,7 +42,8 @@ struct LockHolds {
   std::vector<RelationHold> by_relation;
 };
 
-// A statement in its own transaction holds its locks for its own duration; in
+// A statement in its own transaction holds its locks for its own duration (a
+// batched one, for one batch's: its hold_seconds); in
 // an explicit transaction block, until the block's last statement ends (a lock
 // taken again later in the same block is the same hold).
 LockHolds lock_holds(const std::vector<TimedStatement>& statements);

@@ -95,4 +95,13 @@ double Fit::prediction_error(double rows) const {
   return relative_sigma * std::sqrt(pred * pred + leverage);
 }
 
+double Fit::mean_error(double rows) const {
+  const Eigen::RowVectorXd x = basis(model, rows);
+  const int p = static_cast<int>(x.size());
+  const Eigen::Map<const Eigen::MatrixXd> cov(covariance.data(), p, p);
+  const double leverage = std::max(0.0, (x * cov * x.transpose())(0, 0));
+  if (model == Model::power_law) return predict(rows) * relative_sigma * std::sqrt(leverage);
+  return relative_sigma * std::sqrt(leverage);
+}
+
 }  // namespace migsim::estimators

@@ -39,6 +39,9 @@ struct Fit {
   // Standard error of a new measurement at `rows`, in seconds (including the
   // uncertainty of the coefficients).
   double prediction_error(double rows) const;
+  // Standard error of the fitted mean at `rows`, in seconds (the
+  // coefficients' uncertainty only: what an average over many runs keeps).
+  double mean_error(double rows) const;
 };
 
 // Fits `model` to `points`. Requires at least one point, and at least two

@@ -12,6 +12,10 @@ namespace migsim::migration::detail {
 // already lists every relation reference with its location.
 void classify(const nlohmann::json& stmt, Statement& statement);
 
+// Reads the `-- migsim:` directives in each statement's leading comments
+// (Batching, migration.h). Throws ParseError at a malformed one.
+void read_batching(Migration& migration);
+
 // Byte span [begin, end) of the (up to three-part, possibly quoted) name that
 // starts at `offset` in `text`.
 std::pair<int, int> name_span(std::string_view text, int offset);

@@ -631,6 +631,47 @@ Result classify_node(const std::string& type, const json& s) {
   return r;
 }
 
+// The smallest "location" anywhere in `node`: where its text begins.
+int first_location(const json& node) {
+  int best = -1;
+  if (node.is_object()) {
+    for (const auto& [k, v] : node.items()) {
+      int loc = -1;
+      if (k == "location" && v.is_number_integer()) loc = v.get<int>();
+      else loc = first_location(v);
+      if (loc >= 0 && (best < 0 || loc < best)) best = loc;
+    }
+  } else if (node.is_array()) {
+    for (const json& v : node) {
+      const int loc = first_location(v);
+      if (loc >= 0 && (best < 0 || loc < best)) best = loc;
+    }
+  }
+  return best;
+}
+
+// Where an UPDATE's WHERE keyword is: back from its condition's first token
+// over blanks and opening parentheses. Left at -1 when something else (a
+// comment, say) stands between them.
+UpdateShape update_shape(const json& s, const Statement& statement) {
+  UpdateShape u;
+  u.has_from = s.contains("fromClause");
+  u.has_returning = s.contains("returningList");
+  u.alias = str(field(field(s, "relation"), "alias"), "aliasname");
+  if (!s.contains("whereClause")) return u;
+  int i = first_location(s.at("whereClause")) - statement.begin;
+  if (i < 0 || i > static_cast<int>(statement.sql.size())) return u;
+  while (i > 0 && (std::isspace(static_cast<unsigned char>(statement.sql[i - 1])) || statement.sql[i - 1] == '(')) --i;
+  if (i < 5) return u;
+  std::string word = statement.sql.substr(static_cast<size_t>(i - 5), 5);
+  std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const bool boundary = i == 5 || !(std::isalnum(static_cast<unsigned char>(statement.sql[i - 6])) || statement.sql[i - 6] == '_');
+  if (word != "where" || !boundary) return u;
+  u.where_keyword = statement.begin + i - 5;
+  u.where_begin = statement.begin + i;
+  return u;
+}
+
 }  // namespace
 
 void classify(const json& stmt, Statement& statement) {
@@ -659,6 +700,7 @@ void classify(const json& stmt, Statement& statement) {
     for (const json& object : field(body, "objects")) statement.object_names.push_back(dotted_name(object));
   }
   qualified_functions(body, statement.functions);
+  if (type == "UpdateStmt") statement.update = update_shape(body, statement);
   for (RelationLock& lock : statement.locks) {
     lock.mode = LockMode::AccessShare;  // anything merely read
     const int loc = lock.relation.name_begin;

@@ -50,6 +50,10 @@ Migration concatenate(const std::vector<Migration>& parts, const std::string& so
     for (Statement st : part.statements) {
       st.begin += shift;
       st.prefix_begin += shift;
+      if (st.update.where_keyword >= 0) {
+        st.update.where_keyword += shift;
+        st.update.where_begin += shift;
+      }
       for (RelationLock& l : st.locks) {
         if (l.relation.name_begin >= 0) {
           l.relation.name_begin += shift;

@@ -4,6 +4,7 @@
 // its effect on the table's data. Built from the parse tree only (no server),
 // so it is the same analysis for `lint` and `estimate`.
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,6 +52,27 @@ struct Action {
   std::string depends_on;
 };
 
+// A backfill run in batches, as a `-- migsim: batch_size=N pause=D [key=COLUMN]
+// [skip_locked=yes|no]` comment line before an UPDATE declares it: keyset
+// pagination by `key` (empty: the table's single-column primary key), a pause
+// between batches, and FOR UPDATE SKIP LOCKED when concurrent writers exist.
+struct Batching {
+  long long batch_rows = 0;
+  double pause_s = 0;
+  std::string key;
+  bool skip_locked = true;
+  int line = 0;  // of the directive
+};
+
+// What batch_update_sql() needs to know of an UPDATE.
+struct UpdateShape {
+  int where_keyword = -1;  // byte offset of the WHERE keyword in the file; -1: no WHERE
+  int where_begin = -1;    // first byte after the keyword
+  bool has_from = false;
+  bool has_returning = false;
+  std::string alias;       // the target's alias, if any
+};
+
 struct Statement {
   std::string sql;      // the statement's text, without the trailing ';'
   int begin = 0;        // byte offset of `sql` in the file
@@ -71,6 +93,8 @@ struct Statement {
   std::string dml_rows;                      // for dml: "all", "where" (bounded by WHERE) or "unknown"
   int prefix_begin = 0;  // byte offset just after the previous statement's ';' (leading comments start here)
   std::string file;      // set by concatenate(): the file it came from; empty: the migration's source_name
+  UpdateShape update;    // for UPDATE
+  std::optional<Batching> batching;  // a batched backfill (UPDATE only)
 };
 
 struct Migration {
@@ -112,6 +136,22 @@ Migration parse_migration(std::string text, std::string source_name);
 // The text of `path` ("-" for standard input). Throws InputError naming the
 // file when it cannot be read.
 std::string read_migration_text(const std::string& path);
+
+// The SQL of one batch of a batched UPDATE (`update.batching` set): the
+// statement limited to the next `limit` rows (a number or a parameter such as
+// "$2") by `key` after `$1` (the last key of the previous batch; with `first`,
+// from `$1` inclusive), locked FOR UPDATE [SKIP LOCKED] first, returning the
+// keys it wrote, so a job can resume from the largest. Throws ParseError at
+// the statement when it cannot be batched (UPDATE ... FROM or RETURNING).
+std::string batch_update_sql(const Migration& migration, const Statement& update, const std::string& key,
+                             const std::string& limit, bool first = false);
+
+// Parses "300", "300s", "5min", "5m", "1h", "1.5h", "250ms" into seconds;
+// nullopt for anything else.
+std::optional<double> parse_duration(const std::string& text);
+
+// `name` quoted for SQL when it is not a plain lower-case identifier.
+std::string quote_identifier(const std::string& name);
 
 // Reads `path` ("-" for standard input) and parses it. Throws ParseError, or
 // InputError naming the file when it cannot be read.

@@ -188,6 +188,7 @@ Migration parse_migration(std::string text, std::string source_name) {
     detail::classify(node, st);
     migration.statements.push_back(std::move(st));
   }
+  detail::read_batching(migration);
   return migration;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "estimators/batches.h"
 #include "estimators/forecast.h"
 #include "migration/lint.h"
 #include "migration/migration.h"
@@ -35,6 +36,11 @@ struct StatementEstimate {
   std::optional<sim::LockMode> strongest_lock;  // from the static analysis
   Observed observed;
   std::optional<double> actual_seconds;          // demo --verify: the real full-size time
+  // A batched backfill: the batches on the full table. `forecast`'s times are
+  // then the whole run's (batches and pauses), and its locks are held one
+  // batch at a time.
+  std::optional<estimators::BatchForecast> batches;
+  std::string batch_sql;  // one batch as a job runs it ($1: the last key of the previous batch)
 };
 
 // The lock simulator run on the estimate's lock timeline (`estimate --traffic`).

@@ -58,25 +58,6 @@ std::string grouped(long long n) {
 
 namespace migsim::reports {
 
-std::optional<double> parse_duration(const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  std::string unit = text.substr(used);
-  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
-  double scale = 0;
-  if (unit.empty() || unit == "s" || unit == "sec" || unit == "secs" || unit == "seconds") scale = 1;
-  else if (unit == "ms") scale = 1e-3;
-  else if (unit == "m" || unit == "min" || unit == "mins" || unit == "minutes") scale = 60;
-  else if (unit == "h" || unit == "hour" || unit == "hours") scale = 3600;
-  if (scale == 0 || value < 0 || !std::isfinite(value)) return std::nullopt;
-  return value * scale;
-}
-
 std::string paint(const std::string& text, Colour colour, bool on) {
   if (!on) return text;
   const char* code = colour == Colour::green ? "32" : colour == Colour::yellow ? "33" : colour == Colour::red ? "31" : "1";

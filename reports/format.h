@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "migration/migration.h"
+
 namespace migsim::reports {
 
 // "850 µs", "12.3 ms", "4.21 s", "3 min 12 s", "2 h 05 min".
@@ -26,8 +28,6 @@ std::string xml_escape(const std::string& text);
 
 namespace migsim::reports {
 
-// Parses "300", "300s", "5min", "5m", "1h", "1.5h", "250ms" into seconds;
-// nullopt for anything else.
-std::optional<double> parse_duration(const std::string& text);
+using migration::parse_duration;
 
 }  // namespace migsim::reports

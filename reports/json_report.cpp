@@ -127,6 +127,23 @@ ordered_json estimate_json(const EstimateReport& r) {
                       {"extrapolation_factor", f.extrapolation_factor},
                       {"lock_hold_seconds", e.lock_hold_seconds}};
     if (e.actual_seconds) s["actual_seconds"] = *e.actual_seconds;
+    if (e.batches) {
+      const estimators::BatchForecast& b = *e.batches;
+      s["batches"] = {{"batch_rows", b.batch_rows},
+                      {"pause_seconds", b.pause_seconds},
+                      {"rows_to_write", b.rows_to_write},
+                      {"count", b.batches},
+                      {"batch_seconds", b.batch_seconds},
+                      {"batch_interval", {b.batch_low_seconds, b.batch_high_seconds}},
+                      {"overhead_seconds", b.overhead_seconds},
+                      {"seconds_per_row", b.seconds_per_row},
+                      {"rows_locked_per_batch", b.batch_rows},
+                      {"target_batch_seconds", b.target_batch_seconds},
+                      {"recommended_batch_rows", b.recommended_batch_rows},
+                      {"recommendation", b.reason},
+                      {"measured_batches", b.measured_batches},
+                      {"sql", e.batch_sql}};
+    }
     ordered_json findings = ordered_json::array();
     for (const migration::Finding& finding : r.findings) {
       if (finding.statement != e.index) continue;

@@ -135,6 +135,20 @@ sim::MigrationTimeline parse_timeline(const std::string& text, const std::string
         strongest = strongest ? sim::stronger(*strongest, mode) : mode;
       }
       const double seconds = r.number(st, "predicted_seconds", path, 0.0);
+      if (strongest && st.contains("batches") && st.at("batches").is_object()) {
+        // A batched backfill: its lock is taken and released once per batch, with a pause between.
+        const json& b = st.at("batches");
+        const std::string bpath = path + ".batches";
+        const auto count = static_cast<long long>(r.number(b, "count", bpath));
+        const double batch = r.number(b, "batch_seconds", bpath);
+        const double pause = r.number(b, "pause_seconds", bpath, 0.0);
+        const std::string name = r.text(st, "kind", path, std::string("statement"));
+        for (long long k = 0; k < count; ++k) {
+          m.steps.push_back({fmt::format("{} batch {}", name, k + 1), *strongest, t + static_cast<double>(k) * (batch + pause), batch});
+        }
+        t += seconds;
+        continue;
+      }
       if (strongest) {
         m.steps.push_back({r.text(st, "kind", path, std::string("statement")), *strongest, t,
                            r.number(st, "lock_hold_seconds", path, seconds)});

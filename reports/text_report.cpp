@@ -116,6 +116,15 @@ std::string render_text(const EstimateReport& r, bool colour) {
     out += row + "\n";
     out += fmt::format("      {}: {}\n", st.kind, f.reason);
     if (!st.depends_on.empty()) out += fmt::format("      depends on {}\n", st.depends_on);
+    if (e.batches) {
+      const estimators::BatchForecast& b = *e.batches;
+      out += fmt::format("      batches: each locks {} rows for {} ({} – {}); for batches under {}: {}\n",
+                         grouped(b.batch_rows), human_seconds(b.batch_seconds), human_seconds(b.batch_low_seconds),
+                         human_seconds(b.batch_high_seconds), human_seconds(b.target_batch_seconds),
+                         b.recommended_batch_rows > 0 ? fmt::format("batch_size={} ({})", b.recommended_batch_rows, b.reason)
+                                                      : b.reason);
+      out += fmt::format("      one batch (resumable; $1 = the last key of the previous batch): {}\n", e.batch_sql);
+    }
     for (const migration::Finding& finding : r.findings) {
       if (finding.statement == e.index) {
         out += fmt::format("      {} {}: {}\n", painted_severity(finding.severity, colour), finding.rule,

@@ -136,6 +136,104 @@ struct RunContext {
 // is for its own statements).
 void own_limits(pqxx::transaction_base& tx) { tx.exec("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0"); }
 
+// Within the statement's transaction, after it ran: the locks it holds on
+// the copy, and the fence (a write lock outside the scratch schema rolls the
+// transaction back and stops the run).
+void observe_locks_and_fence(const RunContext& ctx, const migration::Statement& st, pqxx::work& tx, StatementRun& run) {
+  run.locks_observed = true;
+  for (const pqxx::row& l : tx.exec_params("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND "
+                                           "locktype = 'relation' AND relation = $1::oid AND granted",
+                                           std::to_string(ctx.table_oid))) {
+    if (auto mode = sim::parse_lock_mode(l[0].as<std::string>())) {
+      const ObservedLock seen{ctx.table.schema + "." + ctx.table.name, *mode};
+      if (std::none_of(run.locks.begin(), run.locks.end(), [&](const ObservedLock& o) { return o.mode == seen.mode; })) {
+        run.locks.push_back(seen);
+      }
+    }
+  }
+  const pqxx::result outside = tx.exec_params(kFenceQuery, ctx.scratch);
+  if (!outside.empty()) {
+    tx.abort();
+    throw UnsafeMigration(fmt::format(
+        "{}: the statement took {} on {}, outside the scratch copy; migsim rolled it back and stopped",
+        migration::location(ctx.migration, st), outside[0][1].as<std::string>(), outside[0][0].as<std::string>()));
+  }
+}
+
+// The column a batched backfill pages by: the directive's key, else the
+// copy's single-column primary key.
+std::string batch_key(const RunContext& ctx, const migration::Statement& st) {
+  if (!st.batching->key.empty()) return st.batching->key;
+  pqxx::work tx(ctx.work.raw());
+  own_limits(tx);
+  const pqxx::result pk = tx.exec_params(
+      "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+      "WHERE i.indrelid = $1::oid AND i.indisprimary",
+      std::to_string(ctx.table_oid));
+  tx.commit();
+  if (pk.size() != 1) {
+    throw InputError(fmt::format("{}: a batched backfill pages by a single-column primary key, and {}.{} has {}; "
+                                 "name the column to page by with key=COLUMN in the migsim directive",
+                                 migration::location(ctx.migration, st), ctx.table.schema, ctx.table.name,
+                                 pk.empty() ? std::string("none") : fmt::format("a {}-column one", pk.size())));
+  }
+  return pk[0][0].as<std::string>();
+}
+
+// A batched backfill on the copy, batch after batch in transactions of their
+// own (no pauses: they are added when pricing it), to the end of the table.
+// The batch size cycles through 1/4, 1/2, 1 and 2 times the declared one, so
+// the batches show how a batch's time grows with its size; each batch's
+// rows and seconds are kept.
+void run_batches(RunContext& ctx, const migration::Statement& st, StatementRun& run) {
+  const std::string key = batch_key(ctx, st);
+  run.batch_key = key;
+  auto redirected = [&](bool first) {
+    const migration::Migration one =
+        migration::parse_migration(migration::batch_update_sql(ctx.migration, st, key, "$2", first), "batch");
+    // The keys it wrote come back as the batch's largest (the next batch starts after it) and count.
+    return fmt::format("WITH migsim_batch AS ({}) SELECT max({})::text, count(*) FROM migsim_batch",
+                       migration::redirect_relations(one.statements.at(0), [&](const migration::RelationRef&) {
+                         return detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name);
+                       }),
+                       ctx.work.raw().quote_name(key));
+  };
+  const std::string first_sql = redirected(true);
+  const std::string next_sql = redirected(false);
+  std::string lowest;
+  {
+    pqxx::work tx(ctx.work.raw());
+    own_limits(tx);
+    const pqxx::row r = tx.exec1(fmt::format("SELECT min({})::text FROM {}", tx.quote_name(key),
+                                             detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name)));
+    tx.commit();
+    if (r[0].is_null()) return;  // an empty copy: nothing to write
+    lowest = r[0].as<std::string>();
+  }
+  const long long declared = st.batching->batch_rows;
+  const long long sizes[] = {std::max(1LL, declared / 4), std::max(1LL, declared / 2), declared, 2 * declared};
+  std::string last = lowest;
+  for (size_t k = 0;; ++k) {
+    throw_if_interrupted();
+    const long long size = sizes[k % 4];
+    pqxx::work tx(ctx.work.raw());
+    const auto t0 = Clock::now();
+    const pqxx::row batch = tx.exec_params1(k == 0 ? first_sql : next_sql, last, size);
+    const long long rows = batch[1].as<long long>();
+    const auto t1 = Clock::now();
+    own_limits(tx);
+    if (k == 0) observe_locks_and_fence(ctx, st, tx, run);
+    const auto t2 = Clock::now();
+    tx.commit();
+    const double seconds = seconds_between(t0, t1) + seconds_between(t2, Clock::now());
+    run.seconds += seconds;
+    if (rows == 0) break;
+    run.rows_affected += rows;
+    run.batches.push_back({size, rows, seconds});
+    last = batch[0].as<std::string>();
+  }
+}
+
 StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   StatementRun run;
   if (st.is_transaction_control) return run;  // each statement runs in its own transaction
@@ -163,28 +261,15 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
 
   long long filenode_after = 0;
   try {
-    if (st.in_transaction_block_allowed) {
+    if (st.batching) {
+      run_batches(ctx, st, run);
+    } else if (st.in_transaction_block_allowed) {
       pqxx::work tx(ctx.work.raw());
       const auto t0 = Clock::now();
       run.rows_affected = tx.exec(sql).affected_rows();
       const auto t1 = Clock::now();
       own_limits(tx);
-      run.locks_observed = true;
-      for (const pqxx::row& l : tx.exec_params("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND "
-                                               "locktype = 'relation' AND relation = $1::oid AND granted",
-                                               oid)) {
-        if (auto mode = sim::parse_lock_mode(l[0].as<std::string>())) {
-          run.locks.push_back({ctx.table.schema + "." + ctx.table.name, *mode});
-        }
-      }
-      const pqxx::result outside = tx.exec_params(kFenceQuery, ctx.scratch);
-      if (!outside.empty()) {
-        tx.abort();
-        throw UnsafeMigration(fmt::format(
-            "{}: the statement took {} on {}, outside the scratch copy; migsim rolled it back and stopped",
-            migration::location(ctx.migration, st), outside[0][1].as<std::string>(),
-            outside[0][0].as<std::string>()));
-      }
+      observe_locks_and_fence(ctx, st, tx, run);
       filenode_after = filenode(tx);
       const auto t2 = Clock::now();
       tx.commit();
@@ -205,7 +290,7 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   guarded("observing the copy after a statement", [&] {
     pqxx::work tx(ctx.work.raw());
     own_limits(tx);
-    if (!st.in_transaction_block_allowed) filenode_after = filenode(tx);
+    if (!st.in_transaction_block_allowed || st.batching) filenode_after = filenode(tx);
     run.wal_bytes = tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint",
                                     lsn_before)[0]
                         .as<long long>();

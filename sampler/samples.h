@@ -13,6 +13,13 @@ struct ObservedLock {
   sim::LockMode mode = sim::LockMode::AccessShare;
 };
 
+// One batch of a batched backfill on a copy.
+struct BatchRun {
+  long long limit = 0;    // the batch size asked for
+  long long rows = 0;     // rows it wrote (and locked)
+  double seconds = 0;     // the batch and its commit
+};
+
 // One statement, run once on one slice.
 struct StatementRun {
   bool executed = false;        // false for BEGIN/COMMIT, which are not run
@@ -23,6 +30,8 @@ struct StatementRun {
   long long wal_bytes = 0;      // pg_current_wal_insert_lsn difference (cluster-wide)
   long long temp_bytes = 0;     // pg_stat_database.temp_bytes difference (whole database)
   long long rows_affected = 0;
+  std::vector<BatchRun> batches;  // a batched backfill's batches, in order (seconds is their sum)
+  std::string batch_key;          // the column they paged by
 };
 
 // The whole migration, run once on a fresh copy of one slice.

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <random>
 
+#include "estimators/batches.h"
 #include "estimators/forecast.h"
 #include "estimators/lock_hold.h"
 #include "estimators/regimes.h"
@@ -181,6 +182,44 @@ TEST(Forecast, ASortIsNeverFittedLinear) {
   for (const Candidate& c : sorted.candidates) EXPECT_NE(c.model, Model::linear);
   EXPECT_NE(sorted.model, Model::linear);
   EXPECT_EQ(forecast(pts, 5e6, Scaling::grows).model, Model::linear);
+}
+
+}  // namespace
+}  // namespace migsim::estimators
+
+namespace migsim::estimators {
+namespace {
+
+TEST(Batches, TheRunIsBatchesTimesBatchPlusPauseAndTheRecommendationKeepsUnderTheTarget) {
+  // t = 5 ms + 20 µs per row, with ±2 % noise, at four batch sizes.
+  std::vector<Point> measured;
+  const double noise[] = {1.02, 0.98, 1.01, 0.99};
+  for (int k = 0; k < 12; ++k) {
+    const double rows = 500.0 * (1 << (k % 4));
+    measured.push_back({rows, (0.005 + 20e-6 * rows) * noise[k % 4]});
+  }
+  const BatchForecast f = batch_forecast(measured, 2000, 0.1, 1'000'000, 0.2);
+  EXPECT_EQ(f.batches, 500);
+  EXPECT_NEAR(f.batch_seconds, 0.045, 0.002);
+  EXPECT_NEAR(f.overhead_seconds, 0.005, 0.001);
+  EXPECT_NEAR(f.seconds_per_row, 20e-6, 1e-6);
+  EXPECT_NEAR(f.total_seconds, 500 * (f.batch_seconds + 0.1), 1e-9);
+  EXPECT_LT(f.total_low_seconds, f.total_seconds);
+  EXPECT_GT(f.total_high_seconds, f.total_seconds);
+  EXPECT_LE(f.batch_low_seconds, f.batch_seconds);
+  // 5 ms + 20 µs × 5,000 = 105 ms fits 200 ms; 10,000 rows (205 ms) does not.
+  EXPECT_EQ(f.recommended_batch_rows, 5000);
+  EXPECT_EQ(batch_forecast(measured, 2000, 0, 1'000'000, 0.004).recommended_batch_rows, 0);
+}
+
+TEST(Batches, OneBatchSizeGivesARateAndItsSpread) {
+  const BatchForecast f = batch_forecast({{100, 0.010}, {100, 0.012}, {100, 0.011}}, 100, 0, 1000, 0.2);
+  EXPECT_EQ(f.batches, 10);
+  EXPECT_NEAR(f.batch_seconds, 0.011, 1e-9);
+  EXPECT_NEAR(f.batch_low_seconds, 0.010, 1e-9);
+  EXPECT_NEAR(f.batch_high_seconds, 0.012, 1e-9);
+  EXPECT_THROW(batch_forecast({}, 100, 0, 1000), std::invalid_argument);
+  EXPECT_THROW(batch_forecast({{1, 1}}, 0, 0, 1000), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "migration/migration.h"
@@ -202,6 +203,63 @@ TEST(Parse, PsqlMetaCommandsAreSkippedWithANoteOrRefused) {
     EXPECT_EQ(e.column(), 1);
     EXPECT_NE(e.message().find("\\i other.sql"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace migsim::migration
+
+namespace migsim::migration {
+namespace {
+
+TEST(Batching, TheDirectiveDeclaresABatchedUpdate) {
+  const Migration m = parse_migration(
+      "ALTER TABLE orders ADD COLUMN ref bigint;\n"
+      "-- fill it\n"
+      "-- migsim: batch_size=5000 pause=100ms key=order_id skip_locked=no\n"
+      "UPDATE orders o SET ref = o.customer_id WHERE (o.ref IS NULL);\n",
+      "b.sql");
+  ASSERT_EQ(m.statements.size(), 2u);
+  EXPECT_FALSE(m.statements[0].batching);
+  const auto& b = m.statements[1].batching;
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->batch_rows, 5000);
+  EXPECT_DOUBLE_EQ(b->pause_s, 0.1);
+  EXPECT_EQ(b->key, "order_id");
+  EXPECT_FALSE(b->skip_locked);
+  EXPECT_EQ(b->line, 3);
+  EXPECT_EQ(batch_update_sql(m, m.statements[1], "order_id", "5000"),
+            "UPDATE orders o SET ref = o.customer_id WHERE order_id IN (SELECT order_id FROM orders AS o WHERE "
+            "order_id > $1 AND ((o.ref IS NULL)) ORDER BY order_id LIMIT 5000 FOR UPDATE) AND ((o.ref IS NULL)) "
+            "RETURNING order_id");
+}
+
+TEST(Batching, WithoutWhereTheFirstBatchStartsAtTheKey) {
+  const Migration m = parse_migration("-- migsim: batch_size=10\nUPDATE \"Orders\" SET n = 1", "b.sql");
+  EXPECT_EQ(batch_update_sql(m, m.statements[0], "Id", "$2", true),
+            "UPDATE \"Orders\" SET n = 1 WHERE \"Id\" IN (SELECT \"Id\" FROM \"Orders\" WHERE \"Id\" >= $1 ORDER BY "
+            "\"Id\" LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING \"Id\"");
+}
+
+TEST(Batching, BadDirectivesAreParseErrorsAtTheirLine) {
+  auto error_of = [](const std::string& sql) {
+    try {
+      parse_migration(sql, "b.sql");
+    } catch (const ParseError& e) {
+      return fmt::format("{}:{}: {}", e.line(), e.column(), e.message());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("SELECT 1;\n  -- migsim: batch_size=0\nUPDATE t SET a = 1;"),
+            "2:3: migsim directive: batch_size must be a whole number of rows of at least 1, not '0'");
+  EXPECT_EQ(error_of("-- migsim: pause=fast batch_size=1\nUPDATE t SET a = 1;"),
+            "1:1: migsim directive: pause must be a duration (e.g. 100ms, 1s), not 'fast'");
+  EXPECT_EQ(error_of("-- migsim: pause=1s\nUPDATE t SET a = 1;"), "1:1: migsim directive: a batched backfill needs batch_size=N");
+  EXPECT_EQ(error_of("-- migsim: batch_size=5 speed=2\nUPDATE t SET a = 1;"),
+            "1:1: migsim directive: unknown setting 'speed' (known: batch_size, pause, key, skip_locked)");
+  EXPECT_EQ(error_of("-- migsim: batch_size=5\nDELETE FROM t;"),
+            "1:1: migsim directive: a batched backfill must be an UPDATE; the next statement is DELETE");
+  const Migration from = parse_migration("-- migsim: batch_size=5\nUPDATE t SET a = u.a FROM u WHERE u.id = t.id;", "f.sql");
+  EXPECT_THROW(batch_update_sql(from, from.statements[0], "id", "5"), ParseError);
 }
 
 }  // namespace
