@@ -72,7 +72,7 @@ void apply_wal_regime(reports::StatementEstimate& e, reports::EstimateReport& r,
       w.full_bytes / std::max(in.rows, 1.0), r.table.server.max_wal_size, w.checkpoints, w.amplification));
 }
 
-// A batched backfill (`-- migsim: batch_size=...`): its batches on the
+// A batched backfill (`-- migsim:backfill batch_size=...`): its batches on the
 // copies give the time of one batch as a function of its size; the run on
 // the full table is as many batches as the rows it writes need, each
 // followed by its pause. The WAL the whole run writes is the same as in one

@@ -12,7 +12,7 @@ namespace migsim::migration::detail {
 // already lists every relation reference with its location.
 void classify(const nlohmann::json& stmt, Statement& statement);
 
-// Reads the `-- migsim:` directives in each statement's leading comments
+// Reads the `-- migsim:backfill` directives in each statement's leading comments
 // (Batching, migration.h). Throws ParseError at a malformed one.
 void read_batching(Migration& migration);
 

@@ -1,4 +1,4 @@
-// Batched backfills: the `-- migsim:` directive that declares one, and the
+// Batched backfills: the `-- migsim:backfill` directive that declares one, and the
 // keyset-paginated SQL of one batch.
 
 #include <algorithm>
@@ -53,7 +53,7 @@ namespace {
   throw ParseError(m.source_name, pos.line, pos.column, why);
 }
 
-// One `-- migsim: key=value ...` line starting at byte `at` (its text after the colon is `body`).
+// One `-- migsim:backfill key=value ...` line starting at byte `at` (its text after the colon is `body`).
 Batching parse_directive(const Migration& m, int at, const std::string& body) {
   Batching b;
   b.line = position_of_byte(m.text, at).line;
@@ -65,7 +65,7 @@ Batching parse_directive(const Migration& m, int at, const std::string& body) {
     const std::string name = word.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : word.substr(eq + 1);
     if (eq == std::string::npos || value.empty()) {
-      bad_directive(m, at, fmt::format("migsim directive: '{}' is not name=value (e.g. batch_size=5000 pause=100ms)", word));
+      bad_directive(m, at, fmt::format("migsim:backfill: '{}' is not name=value (e.g. batch_size=5000 pause=100ms)", word));
     }
     if (name == "batch_size") {
       size_t used = 0;
@@ -75,25 +75,25 @@ Batching parse_directive(const Migration& m, int at, const std::string& body) {
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used != value.size() || n < 1) bad_directive(m, at, fmt::format("migsim directive: batch_size must be a whole number of rows of at least 1, not '{}'", value));
+      if (used != value.size() || n < 1) bad_directive(m, at, fmt::format("migsim:backfill: batch_size must be a whole number of rows of at least 1, not '{}'", value));
       b.batch_rows = n;
       have_size = true;
     } else if (name == "pause") {
       const auto d = parse_duration(value);
-      if (!d) bad_directive(m, at, fmt::format("migsim directive: pause must be a duration (e.g. 100ms, 1s), not '{}'", value));
+      if (!d) bad_directive(m, at, fmt::format("migsim:backfill: pause must be a duration (e.g. 100ms, 1s), not '{}'", value));
       b.pause_s = *d;
     } else if (name == "key") {
       b.key = value;
     } else if (name == "skip_locked") {
       if (value != "yes" && value != "no" && value != "true" && value != "false") {
-        bad_directive(m, at, fmt::format("migsim directive: skip_locked must be yes or no, not '{}'", value));
+        bad_directive(m, at, fmt::format("migsim:backfill: skip_locked must be yes or no, not '{}'", value));
       }
       b.skip_locked = value == "yes" || value == "true";
     } else {
-      bad_directive(m, at, fmt::format("migsim directive: unknown setting '{}' (known: batch_size, pause, key, skip_locked)", name));
+      bad_directive(m, at, fmt::format("migsim:backfill: unknown setting '{}' (known: batch_size, pause, key, skip_locked)", name));
     }
   }
-  if (!have_size) bad_directive(m, at, "migsim directive: a batched backfill needs batch_size=N");
+  if (!have_size) bad_directive(m, at, "migsim:backfill: a batched backfill needs batch_size=N");
   return b;
 }
 
@@ -112,14 +112,15 @@ void read_batching(Migration& m) {
       const size_t dash = line.find_first_not_of(" \t");
       if (dash != std::string::npos && line.compare(dash, 2, "--") == 0) {
         size_t k = line.find_first_not_of(" \t", dash + 2);
-        if (k != std::string::npos && line.compare(k, 7, "migsim:") == 0) {
+        constexpr std::string_view kMarker = "migsim:backfill";
+        if (k != std::string::npos && line.compare(k, kMarker.size(), kMarker) == 0) {
           const int at = st.prefix_begin + static_cast<int>(line_start + dash);
           if (st.kind != "UPDATE") {
-            bad_directive(m, at, fmt::format("migsim directive: a batched backfill must be an UPDATE; the next "
+            bad_directive(m, at, fmt::format("migsim:backfill: a batched backfill must be an UPDATE; the next "
                                              "statement is {}",
                                              st.kind));
           }
-          st.batching = parse_directive(m, at, line.substr(k + 7));
+          st.batching = parse_directive(m, at, line.substr(k + kMarker.size()));
         }
       }
       line_start = line_end + 1;

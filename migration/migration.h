@@ -52,7 +52,7 @@ struct Action {
   std::string depends_on;
 };
 
-// A backfill run in batches, as a `-- migsim: batch_size=N pause=D [key=COLUMN]
+// A backfill run in batches, as a `-- migsim:backfill batch_size=N pause=D [key=COLUMN]
 // [skip_locked=yes|no]` comment line before an UPDATE declares it: keyset
 // pagination by `key` (empty: the table's single-column primary key), a pause
 // between batches, and FOR UPDATE SKIP LOCKED when concurrent writers exist.

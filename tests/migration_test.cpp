@@ -215,7 +215,7 @@ TEST(Batching, TheDirectiveDeclaresABatchedUpdate) {
   const Migration m = parse_migration(
       "ALTER TABLE orders ADD COLUMN ref bigint;\n"
       "-- fill it\n"
-      "-- migsim: batch_size=5000 pause=100ms key=order_id skip_locked=no\n"
+      "-- migsim:backfill batch_size=5000 pause=100ms key=order_id skip_locked=no\n"
       "UPDATE orders o SET ref = o.customer_id WHERE (o.ref IS NULL);\n",
       "b.sql");
   ASSERT_EQ(m.statements.size(), 2u);
@@ -234,7 +234,7 @@ TEST(Batching, TheDirectiveDeclaresABatchedUpdate) {
 }
 
 TEST(Batching, WithoutWhereTheFirstBatchStartsAtTheKey) {
-  const Migration m = parse_migration("-- migsim: batch_size=10\nUPDATE \"Orders\" SET n = 1", "b.sql");
+  const Migration m = parse_migration("-- migsim:backfill batch_size=10\nUPDATE \"Orders\" SET n = 1", "b.sql");
   EXPECT_EQ(batch_update_sql(m, m.statements[0], "Id", "$2", true),
             "UPDATE \"Orders\" SET n = 1 WHERE \"Id\" IN (SELECT \"Id\" FROM \"Orders\" WHERE \"Id\" >= $1 ORDER BY "
             "\"Id\" LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING \"Id\"");
@@ -249,16 +249,16 @@ TEST(Batching, BadDirectivesAreParseErrorsAtTheirLine) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(error_of("SELECT 1;\n  -- migsim: batch_size=0\nUPDATE t SET a = 1;"),
-            "2:3: migsim directive: batch_size must be a whole number of rows of at least 1, not '0'");
-  EXPECT_EQ(error_of("-- migsim: pause=fast batch_size=1\nUPDATE t SET a = 1;"),
-            "1:1: migsim directive: pause must be a duration (e.g. 100ms, 1s), not 'fast'");
-  EXPECT_EQ(error_of("-- migsim: pause=1s\nUPDATE t SET a = 1;"), "1:1: migsim directive: a batched backfill needs batch_size=N");
-  EXPECT_EQ(error_of("-- migsim: batch_size=5 speed=2\nUPDATE t SET a = 1;"),
-            "1:1: migsim directive: unknown setting 'speed' (known: batch_size, pause, key, skip_locked)");
-  EXPECT_EQ(error_of("-- migsim: batch_size=5\nDELETE FROM t;"),
-            "1:1: migsim directive: a batched backfill must be an UPDATE; the next statement is DELETE");
-  const Migration from = parse_migration("-- migsim: batch_size=5\nUPDATE t SET a = u.a FROM u WHERE u.id = t.id;", "f.sql");
+  EXPECT_EQ(error_of("SELECT 1;\n  -- migsim:backfill batch_size=0\nUPDATE t SET a = 1;"),
+            "2:3: migsim:backfill: batch_size must be a whole number of rows of at least 1, not '0'");
+  EXPECT_EQ(error_of("-- migsim:backfill pause=fast batch_size=1\nUPDATE t SET a = 1;"),
+            "1:1: migsim:backfill: pause must be a duration (e.g. 100ms, 1s), not 'fast'");
+  EXPECT_EQ(error_of("-- migsim:backfill pause=1s\nUPDATE t SET a = 1;"), "1:1: migsim:backfill: a batched backfill needs batch_size=N");
+  EXPECT_EQ(error_of("-- migsim:backfill batch_size=5 speed=2\nUPDATE t SET a = 1;"),
+            "1:1: migsim:backfill: unknown setting 'speed' (known: batch_size, pause, key, skip_locked)");
+  EXPECT_EQ(error_of("-- migsim:backfill batch_size=5\nDELETE FROM t;"),
+            "1:1: migsim:backfill: a batched backfill must be an UPDATE; the next statement is DELETE");
+  const Migration from = parse_migration("-- migsim:backfill batch_size=5\nUPDATE t SET a = u.a FROM u WHERE u.id = t.id;", "f.sql");
   EXPECT_THROW(batch_update_sql(from, from.statements[0], "id", "5"), ParseError);
 }
 
