@@ -14,12 +14,14 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "app/compare.h"
 #include "app/demo.h"
 #include "app/estimate_pipeline.h"
 #include "app/progress.h"
 #include "migration/migration.h"
 #include "migration/lint.h"
 #include "migration/sources.h"
+#include "migration/strategy.h"
 #include "reports/format.h"
 #include "reports/lint_report.h"
 #include "reports/render.h"
@@ -42,6 +44,7 @@ constexpr const char* kUsage =
     "  lint       static analysis, no database: locks, effects and golden-rule findings per statement\n"
     "  traffic    measure a table's live query rates and write a traffic profile for the lock simulator\n"
     "  simulate   replay a migration's lock timeline against a traffic profile: blocked queries, waits, pool\n"
+    "  compare    estimate and simulate several strategies for one change side by side, and recommend one\n"
     "  cleanup    list and drop scratch schemas left by crashed migsim runs\n"
     "  demo       start a throwaway PostgreSQL, load a 1,000,000-row table, estimate an example migration\n"
     "\n"
@@ -177,8 +180,53 @@ sampler::ProgressFn progress_printer(const CommonOptions& o, std::ostream& err) 
   return app::progress_printer(err, &err == &std::cerr && stderr_is_terminal());
 }
 
-EstimateOptions estimate_options(const CommonOptions& o, std::ostream& err) {
+// Where to sample and what the copy may run: the options of the commands that estimate on a server.
+struct SourceOptions {
+  std::string dsn;
+  std::string table;
+  std::string scratch_dsn;
+  std::vector<std::string> allowed_functions;
+  std::vector<std::string> allowed_settings;
+  bool allow_do = false;
+  std::string batch_target = "200ms";
+};
+
+void add_source(po::options_description& d, SourceOptions& s) {
+  d.add_options()
+      ("dsn", po::value(&s.dsn), "libpq connection string or URI (default: the PG* environment variables)")
+      ("table", po::value(&s.table), "the table to estimate, NAME or SCHEMA.NAME (default: the one the migration changes)")
+      ("scratch-dsn", po::value(&s.scratch_dsn),
+       "run the copies and the migration on this server (e.g. a staging server) instead of the source's; "
+       "the types and functions the table uses must exist there")
+      ("allow-function", po::value(&s.allowed_functions)->composing(),
+       "run statements calling this function on the copy although migsim does not know it to be free of side "
+       "effects (repeatable; NAME or SCHEMA.NAME as written in the migration)")
+      ("allow-setting", po::value(&s.allowed_settings)->composing(),
+       "let the migration SET this setting on the scratch session (repeatable)")
+      ("allow-do", po::bool_switch(&s.allow_do),
+       "run DO blocks on the copy: their SQL is not redirected (unqualified names still resolve to the copy); a "
+       "write they make outside the copy is rolled back, but a sequence they advance stays advanced")
+      ("batch-target", po::value(&s.batch_target)->default_value(s.batch_target),
+       "a batched backfill (-- migsim:backfill batch_size=N pause=D before its UPDATE): the batch size "
+       "recommended keeps each batch under this");
+}
+
+EstimateOptions estimate_options(const CommonOptions& o, const SourceOptions& src, std::ostream& err) {
   EstimateOptions e;
+  e.dsn = src.dsn;
+  e.table = src.table;
+  e.sampling.allow.functions.insert(src.allowed_functions.begin(), src.allowed_functions.end());
+  for (std::string name : src.allowed_settings) {
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    e.sampling.allow.settings.insert(name);
+  }
+  e.sampling.allow.do_blocks = src.allow_do;
+  e.sampling.scratch_dsn = src.scratch_dsn;
+  const auto batch_target = reports::parse_duration(src.batch_target);
+  if (!batch_target || *batch_target <= 0) {
+    throw UsageError(fmt::format("--batch-target: '{}' is not a positive duration", src.batch_target));
+  }
+  e.batch_target_seconds = *batch_target;
   e.thresholds = parse_thresholds(o);
   e.sampling.seed = o.seed;
   e.sampling.repeats = o.repeats;
@@ -310,13 +358,8 @@ Pending pending_migrations(const std::string& path, const std::string& since) {
 
 int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CommonOptions o;
-  std::string dsn;
+  SourceOptions src;
   std::string migration_path;
-  std::string table;
-  std::vector<std::string> allowed_functions;
-  std::vector<std::string> allowed_settings;
-  bool allow_do = false;
-  std::string scratch_dsn;
   std::string since;
   std::string traffic_path;
   std::string target = "200ms";
@@ -329,26 +372,14 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
       "output of `alembic upgrade --sql`, Rails' migration log or Django's `sqlmigrate`. Several\n"
       "migrations are estimated in the order they apply, each reported on its own and in total.\n\noptions");
   desc.add_options()
-      ("dsn", po::value(&dsn), "libpq connection string or URI (default: the PG* environment variables)")
       ("migration", po::value(&migration_path), "the migration: a SQL file, a folder of migrations, or '-' for standard input")
       ("since", po::value(&since),
        "with a folder: only the migrations changed since this git revision (committed or not), for pull requests")
       ("traffic", po::value(&traffic_path),
        "a traffic profile (see `migsim traffic`): simulate the estimated locks against it and report the blocked "
        "queries, the queue depth and a lock_timeout schedule")
-      ("target", po::value(&target)->default_value(target), "with --traffic: the p99 added wait the schedule must keep")
-      ("table", po::value(&table), "the table to estimate, NAME or SCHEMA.NAME (default: the one the migration changes)")
-      ("scratch-dsn", po::value(&scratch_dsn),
-       "run the copies and the migration on this server (e.g. a staging server) instead of the source's; "
-       "the types and functions the table uses must exist there")
-      ("allow-function", po::value(&allowed_functions)->composing(),
-       "run statements calling this function on the copy although migsim does not know it to be free of side "
-       "effects (repeatable; NAME or SCHEMA.NAME as written in the migration)")
-      ("allow-setting", po::value(&allowed_settings)->composing(),
-       "let the migration SET this setting on the scratch session (repeatable)")
-      ("allow-do", po::bool_switch(&allow_do),
-       "run DO blocks on the copy: their SQL is not redirected (unqualified names still resolve to the copy); a "
-       "write they make outside the copy is rolled back, but a sequence they advance stays advanced");
+      ("target", po::value(&target)->default_value(target), "with --traffic: the p99 added wait the schedule must keep");
+  add_source(desc, src);
   add_common(desc, o);
   parse(args, desc);
   if (o.help) {
@@ -359,16 +390,7 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   check_common(o);
   const auto target_s = reports::parse_duration(target);
   if (!target_s || *target_s <= 0) throw UsageError(fmt::format("--target: '{}' is not a positive duration", target));
-  EstimateOptions e = estimate_options(o, err);
-  e.dsn = dsn;
-  e.table = table;
-  e.sampling.allow.functions.insert(allowed_functions.begin(), allowed_functions.end());
-  for (std::string name : allowed_settings) {
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    e.sampling.allow.settings.insert(name);
-  }
-  e.sampling.allow.do_blocks = allow_do;
-  e.sampling.scratch_dsn = scratch_dsn;
+  EstimateOptions e = estimate_options(o, src, err);
   std::optional<sim::TrafficProfile> traffic;
   if (!traffic_path.empty()) traffic = load_traffic(traffic_path);
   const Pending pending = pending_migrations(migration_path, since);
@@ -395,6 +417,58 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   return finish(set, o, out);
 }
 
+int cmd_compare(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CommonOptions o;
+  SourceOptions src;
+  std::vector<std::string> strategy_args;
+  std::string traffic_path;
+  std::string target = "200ms";
+  po::options_description desc(
+      "migsim compare --dsn DSN --strategy NAME=PATH --strategy NAME=PATH ... [--traffic FILE] [options]\n\n"
+      "Estimates several strategies for the same change on copies of the same table and shows them side\n"
+      "by side: each phase's time with its interval, the longest hold of each lock mode, the simulated\n"
+      "effect on the traffic (with --traffic), the number of deploys and the total time; then recommends\n"
+      "one and says why. A strategy is a migration file (one phase, one deploy) or a folder of phase\n"
+      "files run in order, each a deploy of its own (1-expand.sql, 2-backfill.sql, 3-contract.sql). A\n"
+      "backfill phase declares its batches with `-- migsim:backfill batch_size=N pause=D` before its\n"
+      "UPDATE. The gate (--fail-on) applies to the recommended strategy. The source table is only read.\n\noptions");
+  desc.add_options()
+      ("strategy", po::value(&strategy_args)->composing(), "NAME=PATH: a migration file or a folder of phase files (repeat for each strategy)")
+      ("traffic", po::value(&traffic_path),
+       "a traffic profile (see `migsim traffic`): simulate each phase's locks against it")
+      ("target", po::value(&target)->default_value(target),
+       "the traffic's latency budget: a strategy is safe when the p99 added wait stays under it (without "
+       "--traffic: when no lock that blocks writes is held longer)");
+  add_source(desc, src);
+  add_common(desc, o);
+  parse(args, desc);
+  if (o.help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  if (strategy_args.size() < 2) throw UsageError("compare needs at least two --strategy NAME=PATH");
+  check_common(o);
+  const auto target_s = reports::parse_duration(target);
+  if (!target_s || *target_s <= 0) throw UsageError(fmt::format("--target: '{}' is not a positive duration", target));
+  std::vector<migration::Strategy> strategies;
+  for (const std::string& arg : strategy_args) {
+    const auto [name, path] = migration::split_strategy_argument(arg);
+    for (const migration::Strategy& earlier : strategies) {
+      if (earlier.name == name) throw UsageError(fmt::format("--strategy: the name '{}' is given twice", name));
+    }
+    strategies.push_back(migration::load_strategy(name, path));
+  }
+  CompareOptions c;
+  c.estimate = estimate_options(o, src, err);
+  c.target_p99_ms = *target_s * 1e3;
+  if (!traffic_path.empty()) {
+    c.traffic = load_traffic(traffic_path);
+    c.traffic_file = traffic_path;
+  }
+  const reports::Comparison comparison = compare(strategies, c);
+  return finish(comparison, o, out);
+}
+
 int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CommonOptions o;
   DemoOptions d;
@@ -415,7 +489,7 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   if (d.rows < 1 || d.rows > 1'000'000'000) throw UsageError("--rows must be between 1 and 1,000,000,000");
   check_common(o);
-  d.estimate = estimate_options(o, err);
+  d.estimate = estimate_options(o, SourceOptions{}, err);
   const reports::EstimateReport report = run_demo(d);
   return finish(report, o, out);
 }
@@ -673,6 +747,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "estimate") return cmd_estimate(rest, out, err);
+    if (args[0] == "compare") return cmd_compare(rest, out, err);
     if (args[0] == "demo") return cmd_demo(rest, out, err);
     if (args[0] == "lint") return cmd_lint(rest, out);
     if (args[0] == "cleanup") return cmd_cleanup(rest, out);

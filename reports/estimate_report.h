@@ -103,4 +103,56 @@ struct EstimateSet {
   std::vector<std::string> notes;
 };
 
+// `migsim compare`: several strategies for one change, side by side.
+struct PhaseResult {
+  std::string name;  // e.g. "expand"
+  std::string file;
+  std::optional<EstimateReport> report;  // with its simulation when --traffic was given
+  std::string not_timed;                 // when `report` is empty
+  // Filled by recommend(): its longest hold of a lock the traffic waits for,
+  // and whether it keeps the traffic within its budget.
+  double blocking_hold_seconds = 0;
+  std::optional<sim::LockMode> blocking_mode;
+  bool safe = true;
+  bool needs_lock_timeout = false;  // safe only with the simulation's advice (its lock_timeout and retries)
+};
+
+struct StrategyResult {
+  std::string name;
+  std::string path;
+  int deploys = 1;
+  std::vector<PhaseResult> phases;
+  double total_seconds = 0;  // every phase's time, one after another (time between deploys not counted)
+  double total_low_seconds = 0;
+  double total_high_seconds = 0;
+  std::map<sim::LockMode, double> max_lock_hold_seconds;  // the longest hold of each mode, over its phases
+  // The longest hold of a lock the table's traffic waits for (with --traffic:
+  // a mode that conflicts with a traffic class's; otherwise one that
+  // conflicts with writes, RowExclusiveLock), and that mode.
+  double blocking_hold_seconds = 0;
+  std::optional<sim::LockMode> blocking_mode;
+  // Over its phases' simulations (when simulated).
+  bool simulated = false;
+  long long blocked_queries = 0;
+  double worst_p99_wait_ms = 0;
+  bool pool_exhausted = false;
+  bool migration_gave_up = false;
+  bool needs_lock_timeout = false;  // a phase is safe only with the simulation's lock_timeout and retries
+  bool safe = false;  // the traffic keeps its latency budget (see recommend())
+  Verdict verdict = Verdict::ok;  // from total_seconds
+};
+
+struct Comparison {
+  std::string table;  // "schema.name"
+  double table_rows = 0;
+  std::vector<StrategyResult> strategies;
+  std::string recommended;  // a strategy's name
+  std::string reason;
+  estimators::Thresholds thresholds;
+  std::string traffic_file;    // empty without --traffic
+  double target_p99_ms = 200;  // the traffic's latency budget
+  Verdict verdict = Verdict::ok;  // the recommended strategy's: what the gate acts on
+  std::vector<std::string> notes;
+};
+
 }  // namespace migsim::reports

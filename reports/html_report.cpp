@@ -284,4 +284,86 @@ std::string render_html(const EstimateSet& set) {
   return out + "</body></html>\n";
 }
 
+namespace {
+
+// Each strategy's total time and its longest blocking hold, as bars on one
+// log-scaled axis (1 ms to the longest time), with the latency budget dashed.
+std::string compare_plot(const Comparison& c) {
+  const double left = 170, width = 560, row = 46, top = 20;
+  const double height = top + row * static_cast<double>(c.strategies.size()) + 40;
+  double longest = c.target_p99_ms / 1e3;
+  for (const StrategyResult& s : c.strategies) longest = std::max({longest, s.total_seconds, s.blocking_hold_seconds});
+  const double lo = std::log10(1e-3), hi = std::log10(std::max(longest, 1e-2)) + 0.2;
+  auto x = [&](double seconds) { return left + width * (std::log10(std::max(seconds, 1e-3)) - lo) / (hi - lo); };
+  std::string svg = fmt::format("<svg class=\"compare-plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" "
+                                "height=\"{:.0f}\" role=\"img\" aria-label=\"total time and blocking lock hold per "
+                                "strategy\">",
+                                height);
+  for (size_t i = 0; i < c.strategies.size(); ++i) {
+    const StrategyResult& s = c.strategies[i];
+    const double y = top + row * static_cast<double>(i);
+    svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" font-size=\"12\" text-anchor=\"end\">{}</text>", left - 8, y + 17,
+                       esc(s.name));
+    svg += fmt::format("<rect x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"{2:.1f}\" height=\"14\" fill=\"#3498db\"><title>total "
+                       "{3}</title></rect><text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"11\">total {3}</text>",
+                       left, y, std::max(1.0, x(s.total_seconds) - left), esc(human_seconds(s.total_seconds)),
+                       x(s.total_seconds) + 4, y + 11);
+    if (s.blocking_mode) {
+      svg += fmt::format("<rect x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"{2:.1f}\" height=\"14\" fill=\"{3}\"><title>{4} "
+                         "held {5}</title></rect><text x=\"{6:.1f}\" y=\"{7:.1f}\" font-size=\"11\">{4} {5}</text>",
+                         left, y + 17, std::max(1.0, x(s.blocking_hold_seconds) - left), s.safe ? "#27ae60" : "#c0392b",
+                         sim::lock_mode_name(*s.blocking_mode), esc(human_seconds(s.blocking_hold_seconds)),
+                         x(s.blocking_hold_seconds) + 4, y + 28);
+    }
+  }
+  const double axis = top + row * static_cast<double>(c.strategies.size()) + 4;
+  svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e67e22\" "
+                     "stroke-dasharray=\"4 3\"/><text x=\"{0:.1f}\" y=\"{3:.1f}\" font-size=\"11\" "
+                     "text-anchor=\"middle\">budget {4}</text>",
+                     x(c.target_p99_ms / 1e3), top - 4, axis, axis + 14, esc(human_seconds(c.target_p99_ms / 1e3)));
+  svg += fmt::format("<line x1=\"{0:.0f}\" y1=\"{1:.1f}\" x2=\"{2:.0f}\" y2=\"{1:.1f}\" stroke=\"#888\"/>"
+                     "<text x=\"{0:.0f}\" y=\"{3:.1f}\" font-size=\"11\">1 ms</text><text x=\"{2:.0f}\" y=\"{3:.1f}\" "
+                     "font-size=\"11\" text-anchor=\"end\">{4} (log scale)</text></svg>",
+                     left, axis, left + width, axis + 28, esc(human_seconds(std::pow(10.0, hi))));
+  return svg;
+}
+
+}  // namespace
+
+std::string render_html(const Comparison& c) {
+  std::string out = page_head("compare " + c.table);
+  out += fmt::format("<h1>migsim compare: <code>{}</code></h1><p>{} strategies on {} rows. Recommended: <b>{}</b>.</p>"
+                     "<p>{}</p>",
+                     esc(c.table), c.strategies.size(), grouped(static_cast<long long>(c.table_rows)), esc(c.recommended),
+                     esc(c.reason));
+  out += "<table><tr><th>strategy</th><th>deploys</th><th>total</th><th>90 % interval</th><th>lock that blocks the "
+         "traffic</th><th>blocked queries</th><th>p99 wait</th><th>safe</th></tr>";
+  for (const StrategyResult& s : c.strategies) {
+    out += fmt::format("<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td><td>{}</td>"
+                       "<td class=\"{}\">{}</td></tr>",
+                       esc(s.name), s.name == c.recommended ? " (recommended)" : "", s.deploys,
+                       esc(human_seconds(s.total_seconds)), esc(human_seconds(s.total_low_seconds)),
+                       esc(human_seconds(s.total_high_seconds)),
+                       s.blocking_mode ? fmt::format("{} {}", sim::lock_mode_name(*s.blocking_mode),
+                                                     esc(human_seconds(s.blocking_hold_seconds)))
+                                       : std::string("none"),
+                       s.simulated ? grouped(s.blocked_queries) : "–",
+                       s.simulated ? esc(human_seconds(s.worst_p99_wait_ms / 1e3)) : "–", s.safe ? "ok" : "critical",
+                       s.safe ? "yes" : "no");
+  }
+  out += "</table>" + compare_plot(c);
+  for (const std::string& n : c.notes) out += "<p>" + esc(n) + "</p>";
+  for (const StrategyResult& s : c.strategies) {
+    out += fmt::format("<section><h2>{}</h2><p><code>{}</code>: {} deploy{}.</p>", esc(s.name), esc(s.path), s.deploys,
+                       s.deploys == 1 ? "" : "s");
+    for (size_t i = 0; i < s.phases.size(); ++i) {
+      const PhaseResult& p = s.phases[i];
+      out += fmt::format("<h3>Phase {}: {}</h3>", i + 1, esc(p.name));
+      out += p.report ? section(*p.report, 4) : fmt::format("<p>Not timed: {}</p>", esc(p.not_timed));
+    }
+    out += "</section>";
+  }
+  return out + "</body></html>\n";
+}
+
 }  // namespace migsim::reports

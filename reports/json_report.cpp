@@ -205,4 +205,74 @@ std::string render_json(const EstimateSet& set) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+ordered_json blocking_json(const std::optional<sim::LockMode>& mode, double seconds) {
+  if (!mode) return nullptr;
+  return {{"mode", sim::lock_mode_name(*mode)}, {"hold_seconds", seconds}};
+}
+
+}  // namespace
+
+std::string render_json(const Comparison& c) {
+  ordered_json j;
+  j["schema_version"] = kSchemaVersion;
+  j["table"] = {{"name", c.table}, {"rows", c.table_rows}};
+  j["traffic_file"] = c.traffic_file.empty() ? ordered_json(nullptr) : ordered_json(c.traffic_file);
+  j["target_p99_ms"] = c.target_p99_ms;
+  ordered_json strategies = ordered_json::array();
+  for (const StrategyResult& s : c.strategies) {
+    ordered_json phases = ordered_json::array();
+    for (const PhaseResult& p : s.phases) {
+      ordered_json ph = {{"name", p.name}, {"file", p.file}};
+      if (!p.report) {
+        ph["not_timed"] = p.not_timed;
+        ph["predicted_seconds"] = 0;
+        ph["interval"] = {0, 0};
+        ph["max_lock_hold_s"] = ordered_json::object();
+        ph["simulation"] = nullptr;
+      } else {
+        const EstimateReport& r = *p.report;
+        ph["predicted_seconds"] = r.total_seconds;
+        ph["interval"] = {r.total_low_seconds, r.total_high_seconds};
+        ph["max_lock_hold_s"] = holds_json(r.max_lock_hold_seconds);
+        ph["simulation"] = r.simulation ? simulation_json(r.simulation->result, r.simulation->advice,
+                                                          r.simulation->target_p99_ms)
+                                        : ordered_json(nullptr);
+      }
+      ph["blocking_lock"] = blocking_json(p.blocking_mode, p.blocking_hold_seconds);
+      ph["safe"] = p.safe;
+      ph["needs_lock_timeout"] = p.needs_lock_timeout;
+      if (p.report) ph["estimate"] = estimate_json(*p.report);
+      phases.push_back(ph);
+    }
+    ordered_json st = {{"name", s.name},
+                       {"path", s.path},
+                       {"deploys", s.deploys},
+                       {"total_seconds", s.total_seconds},
+                       {"interval", {s.total_low_seconds, s.total_high_seconds}},
+                       {"max_lock_hold_s", holds_json(s.max_lock_hold_seconds)},
+                       {"blocking_lock", blocking_json(s.blocking_mode, s.blocking_hold_seconds)},
+                       {"safe", s.safe},
+                       {"needs_lock_timeout", s.needs_lock_timeout},
+                       {"verdict", verdict_name(s.verdict)}};
+    st["simulation"] = s.simulated ? ordered_json{{"blocked_queries", s.blocked_queries},
+                                                  {"worst_p99_wait_ms", s.worst_p99_wait_ms},
+                                                  {"pool_exhausted", s.pool_exhausted},
+                                                  {"migration_gave_up", s.migration_gave_up}}
+                                   : ordered_json(nullptr);
+    st["phases"] = phases;
+    strategies.push_back(st);
+  }
+  j["strategies"] = strategies;
+  j["recommended"] = c.recommended;
+  j["reason"] = c.reason;
+  j["verdict"] = verdict_name(c.verdict);
+  j["thresholds"] = thresholds_json(c.thresholds);
+  ordered_json notes = ordered_json::array();
+  for (const auto& n : c.notes) notes.push_back(n);
+  j["notes"] = notes;
+  return j.dump(2) + "\n";
+}
+
 }  // namespace migsim::reports

@@ -81,4 +81,43 @@ std::string render_junit(const EstimateSet& set, FailOn fail_on) {
   return document(suites);
 }
 
+std::string render_junit(const Comparison& c, FailOn fail_on) {
+  std::vector<Suite> suites;
+  for (const StrategyResult& s : c.strategies) {
+    Suite suite{"", 0, 0};
+    std::string cases;
+    for (const PhaseResult& p : s.phases) {
+      const double seconds = p.report ? p.report->total_seconds : 0;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", xml_escape(s.name),
+                           xml_escape(fmt::format("phase {}", p.name)), seconds);
+      const Verdict v = p.report ? p.report->verdict : Verdict::ok;
+      if (!p.safe) {
+        ++suite.failures;
+        cases += fmt::format("      <failure message=\"{}\" type=\"blocks-traffic\"/>\n",
+                             xml_escape(fmt::format("holds {} for {}, beyond the traffic's {} budget",
+                                                    p.blocking_mode ? sim::lock_mode_name(*p.blocking_mode) : "a lock",
+                                                    human_seconds(p.blocking_hold_seconds),
+                                                    human_seconds(c.target_p99_ms / 1e3))));
+      } else if (gate_exit_code(v, fail_on) != 0) {
+        ++suite.failures;
+        cases += fmt::format("      <failure message=\"{}\" type=\"{}\"/>\n",
+                             xml_escape(fmt::format("predicted {} is {}", human_seconds(seconds), verdict_name(v))),
+                             verdict_name(v));
+      } else if (!p.report) {
+        cases += fmt::format("      <skipped message=\"{}\"/>\n", xml_escape(p.not_timed));
+      }
+      cases += "    </testcase>\n";
+      ++suite.tests;
+    }
+    suite.xml = fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n"
+                            "    <properties><property name=\"recommended\" value=\"{}\"/><property name=\"deploys\" "
+                            "value=\"{}\"/></properties>\n",
+                            xml_escape(s.name), suite.tests, suite.failures, s.total_seconds,
+                            s.name == c.recommended ? "yes" : "no", s.deploys) +
+                cases + "  </testsuite>\n";
+    suites.push_back(suite);
+  }
+  return document(suites);
+}
+
 }  // namespace migsim::reports

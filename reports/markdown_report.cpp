@@ -133,4 +133,51 @@ std::string render_markdown(const EstimateSet& set) {
   return out;
 }
 
+std::string render_markdown(const Comparison& c) {
+  std::string out = fmt::format("**migsim compare** — {} strategies for `{}` ({} rows): **{}** recommended\n\n",
+                                c.strategies.size(), c.table, grouped(static_cast<long long>(c.table_rows)),
+                                c.recommended);
+  out += "| strategy | deploys | total | 90 % interval | lock that blocks the traffic | blocked queries | p99 wait | safe |\n";
+  out += "|---|---|---|---|---|---|---|---|\n";
+  for (const StrategyResult& s : c.strategies) {
+    out += fmt::format("| {}{} | {} | {} | {} – {} | {} | {} | {} | {} |\n", cell(s.name),
+                       s.name == c.recommended ? " ⭐" : "", s.deploys, human_seconds(s.total_seconds),
+                       human_seconds(s.total_low_seconds), human_seconds(s.total_high_seconds),
+                       s.blocking_mode ? fmt::format("`{}` {}", sim::lock_mode_name(*s.blocking_mode),
+                                                     human_seconds(s.blocking_hold_seconds))
+                                       : std::string("none"),
+                       s.simulated ? grouped(s.blocked_queries) : "–",
+                       s.simulated ? human_seconds(s.worst_p99_wait_ms / 1e3) : "–", s.safe ? "✅" : "🛑");
+  }
+  out += fmt::format("\n**Why:** {}\n", cell(c.reason, 2000));
+  for (const StrategyResult& s : c.strategies) {
+    out += fmt::format("\n<details><summary>{} ({} phase{})</summary>\n\n", cell(s.name), s.phases.size(),
+                       s.phases.size() == 1 ? "" : "s");
+    out += "| phase | predicted | 90 % interval | longest holds | blocked queries | safe |\n|---|---|---|---|---|---|\n";
+    for (const PhaseResult& p : s.phases) {
+      if (!p.report) {
+        out += fmt::format("| {} | not timed | – | – | – | ✅ |\n", cell(p.name));
+        continue;
+      }
+      const EstimateReport& r = *p.report;
+      std::string holds;
+      for (auto it = r.max_lock_hold_seconds.rbegin(); it != r.max_lock_hold_seconds.rend(); ++it) {
+        holds += fmt::format("{}`{}` {}", holds.empty() ? "" : "<br>", sim::lock_mode_name(it->first),
+                             human_seconds(it->second));
+      }
+      out += fmt::format("| {} | {} | {} – {} | {} | {} | {} |\n", cell(p.name), human_seconds(r.total_seconds),
+                         human_seconds(r.total_low_seconds), human_seconds(r.total_high_seconds),
+                         holds.empty() ? "–" : holds,
+                         r.simulation ? grouped(r.simulation->result.blocked_queries) : "–", p.safe ? "✅" : "🛑");
+    }
+    for (const PhaseResult& p : s.phases) {
+      if (!p.report) continue;
+      out += fmt::format("\n#### {}: `{}`\n\n", cell(p.name), p.file) + body(*p.report);
+    }
+    out += "\n</details>\n";
+  }
+  for (const std::string& n : c.notes) out += fmt::format("- {}\n", cell(n, 400));
+  return out;
+}
+
 }  // namespace migsim::reports

@@ -37,4 +37,15 @@ std::string render_markdown(const EstimateSet& set);
 std::string render_html(const EstimateSet& set);
 std::string render_junit(const EstimateSet& set, FailOn fail_on);
 
+// `migsim compare`: the strategies side by side (deploys, total time with its
+// interval, the longest hold of each lock mode, the simulated traffic), each
+// strategy's phases, and the recommendation with its reason. JSON is the
+// schema's `comparison`; JUnit has a test suite per strategy, a test case per
+// phase, failing when the phase blocks the traffic beyond its budget.
+std::string render_text(const Comparison& comparison, bool colour = false);
+std::string render_json(const Comparison& comparison);
+std::string render_markdown(const Comparison& comparison);
+std::string render_html(const Comparison& comparison);
+std::string render_junit(const Comparison& comparison, FailOn fail_on);
+
 }  // namespace migsim::reports

@@ -198,4 +198,102 @@ std::string render_text(const EstimateSet& set, bool colour) {
   return out;
 }
 
+namespace {
+
+// The lock modes any strategy takes, strongest first.
+std::vector<sim::LockMode> modes_taken(const Comparison& c) {
+  std::vector<sim::LockMode> modes;
+  for (const StrategyResult& s : c.strategies) {
+    for (const auto& [mode, seconds] : s.max_lock_hold_seconds) {
+      if (std::find(modes.begin(), modes.end(), mode) == modes.end()) modes.push_back(mode);
+    }
+  }
+  std::sort(modes.rbegin(), modes.rend());
+  return modes;
+}
+
+std::string phase_line(const PhaseResult& p) {
+  if (!p.report) return fmt::format("not timed: {}", p.not_timed);
+  const EstimateReport& r = *p.report;
+  std::string out = fmt::format("{} ({} – {})", human_seconds(r.total_seconds), human_seconds(r.total_low_seconds),
+                                human_seconds(r.total_high_seconds));
+  for (auto it = r.max_lock_hold_seconds.rbegin(); it != r.max_lock_hold_seconds.rend(); ++it) {
+    out += fmt::format(", {} {}", sim::lock_mode_name(it->first), human_seconds(it->second));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_text(const Comparison& c, bool colour) {
+  std::string out = fmt::format("migsim compare: {} strategies for {} ({} rows)\n\n", c.strategies.size(), c.table,
+                                grouped(static_cast<long long>(c.table_rows)));
+  size_t width = 8;
+  for (const StrategyResult& s : c.strategies) width = std::max(width, s.name.size());
+  const std::vector<sim::LockMode> modes = modes_taken(c);
+  out += fmt::format("  {}  deploys  {}  {}  {}{}  safe\n", pad("strategy", width), pad("total", 11),
+                     pad("interval (90 %)", 25), pad("lock that blocks the traffic", 40),
+                     c.traffic_file.empty() ? "" : "  blocked queries  p99 wait");
+  for (const StrategyResult& s : c.strategies) {
+    const std::string blocking = s.blocking_mode ? fmt::format("{} {}", sim::lock_mode_name(*s.blocking_mode),
+                                                               human_seconds(s.blocking_hold_seconds))
+                                                 : std::string("none");
+    out += fmt::format("  {}  {}  {}  {}  {}{}  {}\n", pad(s.name, width), pad(std::to_string(s.deploys), 7),
+                       pad(human_seconds(s.total_seconds), 11),
+                       pad(fmt::format("{} – {}", human_seconds(s.total_low_seconds), human_seconds(s.total_high_seconds)), 25),
+                       pad(blocking, 40),
+                       s.simulated ? fmt::format("  {}  {}", pad(grouped(s.blocked_queries), 15),
+                                                 pad(human_seconds(s.worst_p99_wait_ms / 1e3), 8))
+                                   : (c.traffic_file.empty() ? "" : fmt::format("  {}  {}", pad("-", 15), pad("-", 8))),
+                       s.safe ? paint("yes", Colour::green, colour) : paint("no", Colour::red, colour));
+  }
+  out += fmt::format("\n  longest hold of each lock mode\n  {}", pad("", 26));
+  for (const StrategyResult& s : c.strategies) out += "  " + pad(s.name, std::max<size_t>(s.name.size(), 11));
+  out += "\n";
+  for (sim::LockMode mode : modes) {
+    out += "  " + pad(std::string(sim::lock_mode_name(mode)), 26);
+    for (const StrategyResult& s : c.strategies) {
+      const auto it = s.max_lock_hold_seconds.find(mode);
+      out += "  " + pad(it == s.max_lock_hold_seconds.end() ? "-" : human_seconds(it->second),
+                        std::max<size_t>(s.name.size(), 11));
+    }
+    out += "\n";
+  }
+  out += "\n  phases\n";
+  for (const StrategyResult& s : c.strategies) {
+    out += fmt::format("  {} ({})\n", paint(s.name, Colour::bold, colour), s.path);
+    for (size_t i = 0; i < s.phases.size(); ++i) {
+      const PhaseResult& p = s.phases[i];
+      out += fmt::format("    {}. {}  {}\n", i + 1, p.name, phase_line(p));
+      if (!p.report) continue;
+      for (const StatementEstimate& e : p.report->statements) {
+        if (!e.batches) continue;
+        const estimators::BatchForecast& b = *e.batches;
+        out += fmt::format("       batches: {} x {} rows, each {} ({} – {}) + {} pause; under {} per batch: {}\n",
+                           grouped(b.batches), grouped(b.batch_rows), human_seconds(b.batch_seconds),
+                           human_seconds(b.batch_low_seconds), human_seconds(b.batch_high_seconds),
+                           human_seconds(b.pause_seconds), human_seconds(b.target_batch_seconds),
+                           b.recommended_batch_rows > 0 ? fmt::format("batch_size={}", b.recommended_batch_rows) : b.reason);
+      }
+      if (p.report->simulation) {
+        const sim::SimulationResult& r = p.report->simulation->result;
+        out += fmt::format("       traffic: {} of {} queries blocked, p99 wait {}, {}\n", grouped(r.blocked_queries),
+                           grouped(r.queries), human_seconds(r.wait.p99_ms / 1e3),
+                           r.pool_exhausted_at_s ? fmt::format("pool exhausted at {:.2f} s", *r.pool_exhausted_at_s)
+                                                 : std::string("pool never exhausted"));
+        const sim::LockTimeoutAdvice& a = p.report->simulation->advice;
+        if (p.needs_lock_timeout) {
+          out += fmt::format("       safe with SET lock_timeout = '{:.0f}ms' and up to {} retries (backoff from {:.1f} s): "
+                             "p99 wait {}\n",
+                             a.lock_timeout_s * 1e3, a.retries, a.retry_backoff_s, human_seconds(a.result.wait.p99_ms / 1e3));
+        }
+      }
+    }
+  }
+  out += fmt::format("\n  {}  {}\n", paint("recommended", Colour::bold, colour), c.recommended);
+  out += fmt::format("  why          {}\n", c.reason);
+  for (const std::string& n : c.notes) out += fmt::format("  note         {}\n", n);
+  return out;
+}
+
 }  // namespace migsim::reports

@@ -58,6 +58,7 @@ inline std::string json_definition(const std::string& command, const std::string
     return json.find("\n  \"migrations\": [") != std::string::npos ? "estimate_set" : "estimate";
   }
   if (command == "simulate") return "simulation";
+  if (command == "compare") return "comparison";
   return command;  // lint, traffic
 }
 

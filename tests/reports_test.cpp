@@ -323,3 +323,97 @@ TEST(Progress, PlainLinesOffATerminalAndABarOnOne) {
 
 }  // namespace
 }  // namespace migsim::reports
+
+namespace migsim::reports {
+namespace {
+
+// A phase that holds `mode` on the table for `hold` seconds and takes `seconds` in all.
+PhaseResult phase(const std::string& name, double seconds, sim::LockMode mode, double hold) {
+  EstimateReport r = sample_report();
+  r.total_seconds = seconds;
+  r.total_low_seconds = seconds * 0.8;
+  r.total_high_seconds = seconds * 1.2;
+  r.max_lock_hold_seconds = {{mode, hold}};
+  r.lock_holds = {{"public.orders", mode, hold, hold * 0.8, hold * 1.2}};
+  PhaseResult p;
+  p.name = name;
+  p.file = name + ".sql";
+  p.report = r;
+  return p;
+}
+
+StrategyResult strategy(const std::string& name, std::vector<PhaseResult> phases) {
+  StrategyResult s;
+  s.name = name;
+  s.path = name;
+  s.phases = std::move(phases);
+  return s;
+}
+
+Comparison comparison(std::vector<StrategyResult> strategies) {
+  Comparison c;
+  c.table = "public.orders";
+  c.table_rows = 1e6;
+  c.strategies = std::move(strategies);
+  return c;
+}
+
+TEST(Recommend, TheSafeStrategyWinsAndTheReasonGivesTheFigures) {
+  Comparison c = comparison(
+      {strategy("direct", {phase("direct", 8, sim::LockMode::AccessExclusive, 8)}),
+       strategy("expand-contract", {phase("expand", 0.002, sim::LockMode::AccessExclusive, 0.002),
+                                    phase("backfill", 60, sim::LockMode::RowExclusive, 0.1),
+                                    phase("contract", 0.003, sim::LockMode::AccessExclusive, 0.003)})});
+  recommend(c);
+  EXPECT_EQ(c.recommended, "expand-contract");
+  EXPECT_FALSE(c.strategies[0].safe);
+  EXPECT_TRUE(c.strategies[1].safe);
+  EXPECT_EQ(c.strategies[1].deploys, 3);
+  EXPECT_NEAR(c.strategies[1].total_seconds, 60.005, 1e-9);
+  EXPECT_NEAR(c.strategies[1].total_high_seconds, 72.006, 1e-9);
+  EXPECT_DOUBLE_EQ(c.strategies[1].max_lock_hold_seconds.at(sim::LockMode::AccessExclusive), 0.003);
+  // RowExclusiveLock does not block writes: the blocking hold is the catalog change's.
+  EXPECT_EQ(c.strategies[1].blocking_mode, sim::LockMode::AccessExclusive);
+  EXPECT_DOUBLE_EQ(c.strategies[1].blocking_hold_seconds, 0.003);
+  EXPECT_FALSE(c.strategies[0].phases[0].safe);
+  EXPECT_EQ(c.verdict, Verdict::ok);  // 60 s: under the 5 min warning
+  EXPECT_NE(c.reason.find("expand-contract holds AccessExclusiveLock for at most 3.0 ms"), std::string::npos) << c.reason;
+  EXPECT_NE(c.reason.find("direct holds AccessExclusiveLock for 8.00 s"), std::string::npos) << c.reason;
+
+  // Every format renders it; the JSON keeps the contract.
+  EXPECT_EQ(testing::schema_violations("comparison", render_json(c)), "");
+  const nlohmann::json j = nlohmann::json::parse(render_json(c));
+  EXPECT_EQ(j.at("recommended"), "expand-contract");
+  EXPECT_DOUBLE_EQ(j.at("strategies")[0].at("max_lock_hold_s").at("AccessExclusiveLock").get<double>(), 8);
+  EXPECT_EQ(j.at("strategies")[1].at("phases")[1].at("name"), "backfill");
+  EXPECT_NE(render_text(c).find("recommended  expand-contract"), std::string::npos);
+  EXPECT_NE(render_markdown(c).find("| direct | 1 | 8.00 s |"), std::string::npos) << render_markdown(c);
+  EXPECT_NE(render_html(c).find("class=\"compare-plot\""), std::string::npos);
+  const std::string junit = render_junit(c, FailOn::never);
+  EXPECT_NE(junit.find("<testsuite name=\"direct\" tests=\"1\" failures=\"1\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("<testsuite name=\"expand-contract\" tests=\"3\" failures=\"0\""), std::string::npos) << junit;
+}
+
+TEST(Recommend, AmongSafeStrategiesFewerDeploysThenLessTimeAndWhenNoneIsSafeTheLeastBlocking) {
+  Comparison both = comparison(
+      {strategy("expand-contract", {phase("expand", 0.002, sim::LockMode::AccessExclusive, 0.002),
+                                    phase("contract", 0.002, sim::LockMode::AccessExclusive, 0.002)}),
+       strategy("direct", {phase("direct", 0.05, sim::LockMode::AccessExclusive, 0.05)})});
+  recommend(both);
+  EXPECT_EQ(both.recommended, "direct");
+  EXPECT_NE(both.reason.find("expand-contract is safe too but needs 2 deploys"), std::string::npos) << both.reason;
+
+  Comparison none = comparison({strategy("a", {phase("a", 30, sim::LockMode::Share, 30)}),
+                                strategy("b", {phase("b", 9, sim::LockMode::AccessExclusive, 9)})});
+  recommend(none);
+  EXPECT_EQ(none.recommended, "b");
+  EXPECT_NE(none.reason.find("no strategy keeps the traffic within"), std::string::npos) << none.reason;
+
+  // Traffic that only reads is not blocked by ShareLock (an index build): then "a" is safe.
+  recommend(none, {sim::LockMode::AccessShare});
+  EXPECT_EQ(none.recommended, "a");
+  EXPECT_FALSE(none.strategies[0].blocking_mode.has_value());
+}
+
+}  // namespace
+}  // namespace migsim::reports

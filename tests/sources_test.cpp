@@ -6,6 +6,7 @@
 
 #include "migration/migration.h"
 #include "migration/sources.h"
+#include "migration/strategy.h"
 #include "tests/cli_runner.h"
 #include "tests/test_files.h"
 
@@ -230,6 +231,30 @@ TEST(Concatenate, RunsTheMigrationsOneAfterAnotherAndKeepsEachFilesLines) {
   const std::string redirected =
       redirect_relations(m.statements[1], [](const RelationRef&) { return std::string("s.\"orders\""); });
   EXPECT_EQ(redirected, "ALTER TABLE s.\"orders\" ALTER COLUMN a TYPE bigint");
+}
+
+}  // namespace
+}  // namespace migsim::migration
+
+namespace migsim::migration {
+namespace {
+
+TEST(Strategy, AFolderIsPhasesInOrderAFileIsOnePhase) {
+  const std::string dir = std::string(MIGSIM_DATASETS_DIR) + "/strategies/widen-customer-id/";
+  const Strategy plan = load_strategy("expand-contract", dir + "expand-contract");
+  std::vector<std::string> names;
+  for (const Phase& p : plan.phases) names.push_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"expand", "backfill", "index", "contract"}));
+  EXPECT_EQ(plan.deploys(), 4);
+  ASSERT_TRUE(plan.phases[1].migration.statements.back().batching);
+  EXPECT_EQ(plan.phases[1].migration.statements.back().batching->batch_rows, 5000);
+  const Strategy direct = load_strategy("direct", dir + "direct.sql");
+  ASSERT_EQ(direct.phases.size(), 1u);
+  EXPECT_EQ(direct.phases[0].name, "direct");
+  EXPECT_EQ(split_strategy_argument("a=b=c"), (std::pair<std::string, std::string>{"a", "b=c"}));
+  EXPECT_THROW(split_strategy_argument("=x"), InputError);
+  EXPECT_THROW(split_strategy_argument("x="), InputError);
+  EXPECT_THROW(load_strategy("none", dir + "missing"), InputError);
 }
 
 }  // namespace

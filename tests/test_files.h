@@ -15,4 +15,10 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
+// Writes `text` to `path`, replacing it.
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
 }  // namespace migsim::testing

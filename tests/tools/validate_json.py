@@ -2,7 +2,7 @@
 """Validates JSON documents against one definition of schema/migsim.schema.json.
 
 usage: validate_json.py SCHEMA DEFINITION FILE...   (FILE '-' is standard input)
-DEFINITION is one of the schema's $defs (estimate, estimate_set, lint,
+DEFINITION is one of the schema's $defs (estimate, estimate_set, comparison, lint,
 simulation, traffic, timeline) or 'any'. Prints every violation with its path
 and exits 1 when there is one, 2 on bad usage or unreadable input.
 """

@@ -1,0 +1,3 @@
+-- Deploy 2: copy the existing notes, in batches by primary key.
+-- migsim:backfill batch_size=5000 pause=50ms
+UPDATE orders SET comment = note WHERE comment IS NULL AND note IS NOT NULL;

@@ -1,0 +1,2 @@
+-- Deploy 3: the index the old column had, built without blocking writes.
+CREATE INDEX CONCURRENTLY orders_customer_new_created_idx ON orders (customer_id_new, created_at);
