@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <cctype>
 #include <string>
 
 #include <fmt/format.h>
+#include <pg_query.h>
 
 #include "migration/analysis.h"
 
@@ -545,6 +547,10 @@ Result classify_node(const std::string& type, const json& s) {
                       concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive, -1);
     r.in_transaction_block_allowed = !concurrent;
     if (what == "TABLE") r.actions[0].depends_on = "tables referencing it by foreign key (each is locked AccessExclusiveLock too)";
+    // Functions, procedures and the like lock no table.
+    if (what == "FUNCTION" || what == "PROCEDURE" || what == "ROUTINE" || what == "TYPE" || what == "DOMAIN") {
+      r.takes_locks = false;
+    }
     return r;
   }
   if (type == "CreateStmt") {
@@ -672,6 +678,69 @@ UpdateShape update_shape(const json& s, const Statement& statement) {
   return u;
 }
 
+// A PL/pgSQL trigger function's body: whether it only assigns, tests and
+// returns (runs no SQL statement of its own), and the functions its
+// expressions call, added to the statement's (so the sampler's allowlist
+// applies to them too).
+void read_function_body(const json& s, Statement& statement) {
+  statement.created_function = dotted_name(field(s, "funcname"));
+  std::string language;
+  const std::string returns = dotted_name(field(field(s, "returnType"), "names"));
+  for (const json& o : field(s, "options")) {
+    if (str(field(o, "DefElem"), "defname") == "language") language = str(field(field(field(o, "DefElem"), "arg"), "String"), "sval");
+  }
+  if (language != "plpgsql" || (returns != "trigger" && returns != "pg_catalog.trigger")) return;
+  std::unique_ptr<PgQueryPlpgsqlParseResult, void (*)(PgQueryPlpgsqlParseResult*)> parsed(
+      new PgQueryPlpgsqlParseResult(pg_query_parse_plpgsql(statement.sql.c_str())),
+      [](PgQueryPlpgsqlParseResult* r) {
+        pg_query_free_plpgsql_parse_result(*r);
+        delete r;
+      });
+  if (parsed->error != nullptr || parsed->plpgsql_funcs == nullptr) return;
+  json funcs;
+  try {
+    funcs = json::parse(parsed->plpgsql_funcs);
+  } catch (const json::exception&) {
+    return;
+  }
+  bool plain = true;
+  std::vector<std::string> called;
+  auto walk = [&](const json& n, auto&& self) -> void {
+    if (n.is_array()) {
+      for (const json& v : n) self(v, self);
+      return;
+    }
+    if (!n.is_object()) return;
+    for (const auto& [k, v] : n.items()) {
+      if (k.rfind("PLpgSQL_stmt_", 0) == 0 && k != "PLpgSQL_stmt_block" && k != "PLpgSQL_stmt_if" &&
+          k != "PLpgSQL_stmt_assign" && k != "PLpgSQL_stmt_return") {
+        plain = false;
+      }
+      if (k == "PLpgSQL_expr") {
+        // "NEW.a := expr" or a bare expression: parsed as a SELECT of its right-hand side.
+        std::string query = str(v, "query");
+        const size_t assign = query.find(":=");
+        if (assign != std::string::npos) query = query.substr(assign + 2);
+        PgQueryParseResult r = pg_query_parse(("SELECT " + query).c_str());
+        if (r.error != nullptr) {
+          plain = false;
+        } else {
+          try {
+            qualified_functions(json::parse(r.parse_tree), called);
+          } catch (const json::exception&) {
+            plain = false;
+          }
+        }
+        pg_query_free_parse_result(r);
+      }
+      if (k != "datums") self(v, self);
+    }
+  };
+  for (const json& f : funcs) walk(field(field(f, "PLpgSQL_function"), "action"), walk);
+  statement.plain_trigger_function = plain;
+  statement.functions.insert(statement.functions.end(), called.begin(), called.end());
+}
+
 }  // namespace
 
 void classify(const json& stmt, Statement& statement) {
@@ -697,8 +766,21 @@ void classify(const json& stmt, Statement& statement) {
     statement.setting_name = str(body, "kind") == "VAR_RESET_ALL" ? "all" : name;
   }
   if (type == "DropStmt") {
-    for (const json& object : field(body, "objects")) statement.object_names.push_back(dotted_name(object));
+    const std::string what = str(body, "removeType");
+    for (const json& object : field(body, "objects")) {
+      if (what == "OBJECT_TRIGGER") {
+        // [schema.]table.trigger: the lock is on the table.
+        std::string name = dotted_name(object);
+        statement.object_names.push_back(name.substr(0, name.rfind('.')));
+      } else if (object.contains("ObjectWithArgs")) {
+        statement.object_names.push_back(dotted_name(field(object.at("ObjectWithArgs"), "objname")));
+      } else {
+        statement.object_names.push_back(dotted_name(object));
+      }
+    }
   }
+  if (type == "CreateFunctionStmt") read_function_body(body, statement);
+  if (type == "CreateTrigStmt") statement.trigger_function = dotted_name(field(body, "funcname"));
   qualified_functions(body, statement.functions);
   if (type == "UpdateStmt") statement.update = update_shape(body, statement);
   for (RelationLock& lock : statement.locks) {

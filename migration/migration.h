@@ -94,6 +94,9 @@ struct Statement {
   int prefix_begin = 0;  // byte offset just after the previous statement's ';' (leading comments start here)
   std::string file;      // set by concatenate(): the file it came from; empty: the migration's source_name
   UpdateShape update;    // for UPDATE
+  std::string created_function;          // for CREATE FUNCTION: its name as written
+  bool plain_trigger_function = false;   // ...a PL/pgSQL trigger function that only assigns, tests and returns
+  std::string trigger_function;          // for CREATE TRIGGER: the function it executes, as written
   std::optional<Batching> batching;  // a batched backfill (UPDATE only)
 };
 

@@ -16,10 +16,13 @@ namespace {
 using migration::Statement;
 
 // Statement types that only act on the tables they name (checked below).
-constexpr std::array<std::string_view, 13> kRunnableNodes = {
-    "AlterTableStmt", "IndexStmt",  "RenameStmt",  "UpdateStmt",      "DeleteStmt",
-    "InsertStmt",     "MergeStmt",  "VacuumStmt",  "ClusterStmt",     "TruncateStmt",
-    "LockStmt",       "DropStmt",   "VariableSetStmt"};
+// CREATE FUNCTION and CREATE TRIGGER are checked further below: only
+// PL/pgSQL trigger functions that run no SQL of their own, created in the
+// scratch schema.
+constexpr std::array<std::string_view, 15> kRunnableNodes = {
+    "AlterTableStmt", "IndexStmt",  "RenameStmt",  "UpdateStmt",         "DeleteStmt",
+    "InsertStmt",     "MergeStmt",  "VacuumStmt",  "ClusterStmt",        "TruncateStmt",
+    "LockStmt",       "DropStmt",   "VariableSetStmt", "CreateFunctionStmt", "CreateTrigStmt"};
 
 // Settings a migration may change on its session: none of them changes name
 // resolution, identity or read-only-ness.
@@ -108,8 +111,26 @@ void check_runnable(const migration::Migration& m, const migration::RelationRef&
     if ((st.node == "VacuumStmt" || st.node == "ClusterStmt") && st.locks.empty()) {
       refuse(m, st, fmt::format("{} without a table name would act on the whole database", st.kind));
     }
+    if (st.node == "CreateFunctionStmt") {
+      // Unqualified, it is created in the scratch schema (first on the scratch session's search_path).
+      if (st.created_function.find('.') != std::string::npos) {
+        refuse(m, st, fmt::format("CREATE FUNCTION {} names a schema, so it would be created outside the scratch "
+                                  "copy; write the name unqualified",
+                                  st.created_function));
+      }
+      if (!st.plain_trigger_function) {
+        refuse(m, st, "only PL/pgSQL trigger functions that assign, test and return (no SQL statements of their "
+                      "own) are run against the scratch copy");
+      }
+    }
+    if (st.node == "CreateTrigStmt" && st.trigger_function.find('.') != std::string::npos) {
+      refuse(m, st, fmt::format("the trigger executes {}, a schema-qualified function outside the scratch copy; "
+                                "write the name unqualified (it resolves to the scratch schema or pg_catalog)",
+                                st.trigger_function));
+    }
     if (st.node == "DropStmt") {
-      if (st.kind != "DROP INDEX" && st.kind != "DROP INDEX CONCURRENTLY" && st.kind != "DROP TABLE") {
+      if (st.kind != "DROP INDEX" && st.kind != "DROP INDEX CONCURRENTLY" && st.kind != "DROP TABLE" &&
+          st.kind != "DROP TRIGGER" && st.kind != "DROP FUNCTION") {
         refuse(m, st, fmt::format("{} is not run against the scratch copy", st.kind));
       }
       // DROP names carry no parse location, so they cannot be redirected:

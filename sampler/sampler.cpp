@@ -335,6 +335,13 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
     pqxx::nontransaction tx(work.raw());
     tx.exec0("RESET ALL");
     tx.exec0("DROP TABLE IF EXISTS " + work_table + " CASCADE");
+    // Functions the migration created (trigger functions, in the scratch schema): the next run creates them again.
+    for (const pqxx::row& f : tx.exec_params("SELECT format('%I.%I(%s)', n.nspname, p.proname, "
+                                             "pg_get_function_identity_arguments(p.oid)) FROM pg_proc p JOIN "
+                                             "pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1",
+                                             ctx.scratch)) {
+      tx.exec0("DROP FUNCTION IF EXISTS " + f[0].as<std::string>() + " CASCADE");
+    }
   });
   return run;
 }
