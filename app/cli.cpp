@@ -21,12 +21,14 @@
 #include "migration/migration.h"
 #include "migration/lint.h"
 #include "migration/sources.h"
+#include "migration/plan.h"
 #include "migration/strategy.h"
 #include "reports/format.h"
 #include "reports/lint_report.h"
 #include "reports/render.h"
 #include "reports/simulation_io.h"
 #include "reports/traffic_report.h"
+#include "sampler/table_profile.h"
 #include "sampler/traffic.h"
 #include "sampler/errors.h"
 #include "sampler/process.h"
@@ -45,6 +47,7 @@ constexpr const char* kUsage =
     "  traffic    measure a table's live query rates and write a traffic profile for the lock simulator\n"
     "  simulate   replay a migration's lock timeline against a traffic profile: blocked queries, waits, pool\n"
     "  compare    estimate and simulate several strategies for one change side by side, and recommend one\n"
+    "  plan       write the safe form of a migration as phase files (expand, backfill, validate, contract)\n"
     "  cleanup    list and drop scratch schemas left by crashed migsim runs\n"
     "  demo       start a throwaway PostgreSQL, load a 1,000,000-row table, estimate an example migration\n"
     "\n"
@@ -469,6 +472,81 @@ int cmd_compare(const std::vector<std::string>& args, std::ostream& out, std::os
   return finish(comparison, o, out);
 }
 
+int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
+  std::string migration_path;
+  std::string dsn;
+  std::string out_dir;
+  migration::PlanOptions p;
+  std::string pause = p.pause;
+  int statement_timeout_ms = 60'000;
+  int lock_timeout_ms = 2'000;
+  bool help = false;
+  po::options_description desc(
+      "migsim plan --migration FILE [--dsn DSN] [--out DIR] [options]\n\n"
+      "Writes the safe form of a migration as phase files ready for `migsim compare`: 1-expand.sql\n"
+      "(catalog changes, one short transaction), 2-backfill.sql (a batched UPDATE), 3-validate.sql\n"
+      "(CONCURRENTLY index builds, VALIDATE CONSTRAINT), 4-contract.sql (the swap, one short transaction),\n"
+      "and retry.sh, which reruns a phase when its lock is not granted within lock_timeout. Renames\n"
+      "and type changes need --dsn to read the column's type, default and indexes (read only).\n"
+      "Without --out, the phases are printed.\n\noptions");
+  desc.add_options()
+      ("migration", po::value(&migration_path), "the migration file ('-' for standard input)")
+      ("dsn", po::value(&dsn), "read the columns a rename or type change rebuilds from this database (read only)")
+      ("out", po::value(&out_dir), "write the phase files and retry.sh into this folder (created if missing)")
+      ("lock-timeout", po::value(&p.lock_timeout)->default_value(p.lock_timeout),
+       "SET lock_timeout for the phases that take AccessExclusiveLock")
+      ("batch-size", po::value(&p.batch_size)->default_value(p.batch_size), "rows per backfill batch")
+      ("pause", po::value(&pause)->default_value(pause), "pause between backfill batches")
+      ("statement-timeout", po::value(&statement_timeout_ms)->default_value(statement_timeout_ms),
+       "ms; statement_timeout for the catalog reads")
+      ("help,h", po::bool_switch(&help), "this help");
+  parse(args, desc);
+  if (help) {
+    out << desc << "\n";
+    return kExitOk;
+  }
+  if (migration_path.empty()) throw UsageError("--migration FILE is required");
+  if (p.batch_size < 1) throw UsageError("--batch-size must be at least 1");
+  const auto lock_timeout = reports::parse_duration(p.lock_timeout);
+  if (!lock_timeout || *lock_timeout <= 0) throw UsageError(fmt::format("--lock-timeout: '{}' is not a positive duration", p.lock_timeout));
+  if (!reports::parse_duration(pause)) throw UsageError(fmt::format("--pause: '{}' is not a duration", pause));
+  p.pause = pause;
+  const migration::Migration m = migration::load_migration(migration_path);
+  migration::ColumnLookup lookup;
+  if (!dsn.empty()) {
+    lookup = [&](const migration::RelationRef& table, const std::string& column) {
+      return sampler::describe_column(dsn, table.schema, table.name, column, statement_timeout_ms, lock_timeout_ms);
+    };
+  }
+  const migration::Plan plan = migration::make_plan(m, p, lookup);
+  std::string summary = fmt::format("migsim plan: {} ({} statement{} rewritten, {} phase{})\n", m.source_name,
+                                    plan.rewritten, plan.rewritten == 1 ? "" : "s", plan.phases.size(),
+                                    plan.phases.size() == 1 ? "" : "s");
+  for (const std::string& c : plan.changes) summary += fmt::format("  planned   {}\n", c);
+  for (const std::string& k : plan.kept) summary += fmt::format("  as is     {}\n", k);
+  if (out_dir.empty()) {
+    out << summary;
+    for (const migration::PlanPhase& phase : plan.phases) out << fmt::format("\n==> {} <==\n{}", phase.file, phase.sql);
+    return kExitOk;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = (std::filesystem::path(out_dir) / name).string();
+    std::ofstream file(path);
+    file << text;
+    if (!file) throw sampler::InputError(fmt::format("{}: cannot write the plan", path));
+    summary += fmt::format("  wrote     {}\n", path);
+  };
+  for (const migration::PlanPhase& phase : plan.phases) write(phase.file, phase.sql);
+  write("retry.sh", migration::retry_script());
+  std::filesystem::permissions(std::filesystem::path(out_dir) / "retry.sh", std::filesystem::perms::owner_exec |
+                               std::filesystem::perms::group_exec | std::filesystem::perms::others_exec,
+                               std::filesystem::perm_options::add, ec);
+  out << summary;
+  return kExitOk;
+}
+
 int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CommonOptions o;
   DemoOptions d;
@@ -748,6 +826,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "estimate") return cmd_estimate(rest, out, err);
     if (args[0] == "compare") return cmd_compare(rest, out, err);
+    if (args[0] == "plan") return cmd_plan(rest, out);
     if (args[0] == "demo") return cmd_demo(rest, out, err);
     if (args[0] == "lint") return cmd_lint(rest, out);
     if (args[0] == "cleanup") return cmd_cleanup(rest, out);

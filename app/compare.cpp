@@ -29,6 +29,7 @@ reports::Comparison compare(const std::vector<migration::Strategy>& strategies, 
     for (size_t i = 0; i < strategy.phases.size(); ++i) {
       reports::PhaseResult p;
       p.name = strategy.phases[i].name;
+      p.same_deploy = strategy.phases[i].same_deploy;
       p.file = strategy.phases[i].migration.source_name;
       p.report = set.migrations.at(i).report;
       p.not_timed = set.migrations.at(i).not_timed;

@@ -328,7 +328,14 @@ reports::EstimateSet estimate_set(const std::vector<migration::Migration>& migra
     std::vector<migration::RelationRef> existing;
     for (const migration::RelationRef& t : migration::altered_tables(m)) {
       const bool is_new = std::any_of(created.begin(), created.end(), [&](const auto& c) { return same_table(c, t); });
-      if (!is_new) existing.push_back(t);
+      if (is_new) continue;
+      // "orders" and "public.orders" are one table; the qualified name wins.
+      auto seen = std::find_if(existing.begin(), existing.end(), [&](const auto& e) { return same_table(e, t); });
+      if (seen == existing.end()) {
+        existing.push_back(t);
+      } else if (seen->schema.empty()) {
+        *seen = t;
+      }
     }
     if (existing.empty()) {
       set.migrations[i].not_timed = m.statements.empty()

@@ -16,6 +16,10 @@ void classify(const nlohmann::json& stmt, Statement& statement);
 // (Batching, migration.h). Throws ParseError at a malformed one.
 void read_batching(Migration& migration);
 
+// The smallest "location" anywhere in a parse-tree node: where its text
+// begins (-1 when it has none).
+int first_location(const nlohmann::json& node);
+
 // Byte span [begin, end) of the (up to three-part, possibly quoted) name that
 // starts at `offset` in `text`.
 std::pair<int, int> name_span(std::string_view text, int offset);

@@ -637,25 +637,6 @@ Result classify_node(const std::string& type, const json& s) {
   return r;
 }
 
-// The smallest "location" anywhere in `node`: where its text begins.
-int first_location(const json& node) {
-  int best = -1;
-  if (node.is_object()) {
-    for (const auto& [k, v] : node.items()) {
-      int loc = -1;
-      if (k == "location" && v.is_number_integer()) loc = v.get<int>();
-      else loc = first_location(v);
-      if (loc >= 0 && (best < 0 || loc < best)) best = loc;
-    }
-  } else if (node.is_array()) {
-    for (const json& v : node) {
-      const int loc = first_location(v);
-      if (loc >= 0 && (best < 0 || loc < best)) best = loc;
-    }
-  }
-  return best;
-}
-
 // Where an UPDATE's WHERE keyword is: back from its condition's first token
 // over blanks and opening parentheses. Left at -1 when something else (a
 // comment, say) stands between them.
@@ -802,6 +783,24 @@ void classify(const json& stmt, Statement& statement) {
       statement.locks.push_back(lock);
     }
   }
+}
+
+int first_location(const json& node) {
+  int best = -1;
+  if (node.is_object()) {
+    for (const auto& [k, v] : node.items()) {
+      int loc = -1;
+      if (k == "location" && v.is_number_integer()) loc = v.get<int>();
+      else loc = first_location(v);
+      if (loc >= 0 && (best < 0 || loc < best)) best = loc;
+    }
+  } else if (node.is_array()) {
+    for (const json& v : node) {
+      const int loc = first_location(v);
+      if (loc >= 0 && (best < 0 || loc < best)) best = loc;
+    }
+  }
+  return best;
 }
 
 }  // namespace migsim::migration::detail

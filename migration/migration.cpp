@@ -20,6 +20,11 @@ std::string_view effect_name(Effect effect) {
 std::vector<RelationRef> altered_tables(const Migration& migration) {
   std::vector<RelationRef> tables;
   for (const Statement& st : migration.statements) {
+    // An index, sequence or view named by ALTER ... RENAME is not a table.
+    if (st.kind.rfind("ALTER INDEX", 0) == 0 || st.kind.rfind("ALTER SEQUENCE", 0) == 0 ||
+        st.kind.rfind("ALTER VIEW", 0) == 0) {
+      continue;
+    }
     for (const RelationLock& lock : st.locks) {
       // AccessShareLock is a read; every other mode is taken by something that
       // changes the table or its schema.

@@ -2,7 +2,7 @@
 // Strategies for one change, for `migsim compare`: a migration file (one
 // phase, one deploy), or an ordered plan of phases, a folder of phase files
 // (`1-expand.sql`, `2-backfill.sql`, `3-contract.sql`), each shipped in a
-// deploy of its own. A backfill phase declares its batches with a
+// deploy of its own unless it says `-- migsim:same-deploy`. A backfill phase declares its batches with a
 // `-- migsim:backfill batch_size=N pause=D` line before its UPDATE.
 
 #include <string>
@@ -16,13 +16,16 @@ namespace migsim::migration {
 struct Phase {
   std::string name;  // "expand" for 1-expand.sql; the file's name without .sql for a one-file strategy
   Migration migration;
+  // A `-- migsim:same-deploy` line: it ships with the phase before it (a job
+  // run after that deploy, say), so it is not a deploy of its own.
+  bool same_deploy = false;
 };
 
 struct Strategy {
   std::string name;
   std::string path;
   std::vector<Phase> phases;  // in the order they ship
-  int deploys() const { return static_cast<int>(phases.size()); }
+  int deploys() const;  // phases that are not same_deploy (at least 1)
 };
 
 // "NAME=PATH" split at the first '='. Throws InputError when either side is

@@ -45,7 +45,8 @@ void recommend(Comparison& c, const std::vector<sim::LockMode>& traffic_modes) {
     s.simulated = s.pool_exhausted = s.migration_gave_up = s.needs_lock_timeout = false;
     s.blocked_queries = 0;
     s.worst_p99_wait_ms = 0;
-    s.deploys = static_cast<int>(s.phases.size());
+    s.deploys = static_cast<int>(std::count_if(s.phases.begin(), s.phases.end(), [](const PhaseResult& p) { return !p.same_deploy; }));
+    s.deploys = std::max(s.deploys, 1);
     for (PhaseResult& p : s.phases) {
       if (!p.report) continue;
       const EstimateReport& r = *p.report;

@@ -107,6 +107,7 @@ struct EstimateSet {
 struct PhaseResult {
   std::string name;  // e.g. "expand"
   std::string file;
+  bool same_deploy = false;  // ships with the phase before it
   std::optional<EstimateReport> report;  // with its simulation when --traffic was given
   std::string not_timed;                 // when `report` is empty
   // Filled by recommend(): its longest hold of a lock the traffic waits for,
@@ -120,7 +121,7 @@ struct PhaseResult {
 struct StrategyResult {
   std::string name;
   std::string path;
-  int deploys = 1;
+  int deploys = 1;  // phases that are not same_deploy (at least 1)
   std::vector<PhaseResult> phases;
   double total_seconds = 0;  // every phase's time, one after another (time between deploys not counted)
   double total_low_seconds = 0;

@@ -87,6 +87,17 @@ void check_runnable(const migration::Migration& m, const migration::RelationRef&
                                 "outside it){}",
                                 st.kind, st.node == "DoStmt" ? "; --allow-do runs DO blocks on the copy anyway" : ""));
     }
+    if (st.kind == "ALTER INDEX RENAME TO") {
+      // An index of the copy, by its unqualified name (the copy's indexes keep their names in the scratch schema).
+      for (const migration::RelationLock& lock : st.locks) {
+        if (!lock.relation.schema.empty()) {
+          refuse(m, st, fmt::format("ALTER INDEX {}.{} names a schema, so it cannot be redirected to the scratch copy; "
+                                    "write the index name unqualified",
+                                    lock.relation.schema, lock.relation.name));
+        }
+      }
+      continue;
+    }
     for (const migration::RelationLock& lock : st.locks) {
       if (st.node == "DropStmt") break;  // names without a position: checked below
       bool is_copied = false;

@@ -237,7 +237,8 @@ void run_batches(RunContext& ctx, const migration::Statement& st, StatementRun& 
 StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   StatementRun run;
   if (st.is_transaction_control) return run;  // each statement runs in its own transaction
-  const std::string sql = migration::redirect_relations(st, [&](const migration::RelationRef& r) {
+  // An index renamed by its unqualified name resolves to the copy's index in the scratch schema.
+  const std::string sql = st.kind == "ALTER INDEX RENAME TO" ? st.sql : migration::redirect_relations(st, [&](const migration::RelationRef& r) {
     // check_runnable() made sure every reference is to the target or to a copied referenced table.
     const std::string copy = referenced_copy(ctx.structure, ctx.work.raw(), ctx.scratch, r);
     return copy.empty() ? detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name) : copy;

@@ -84,4 +84,46 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
   });
 }
 
+std::optional<migration::ColumnFacts> describe_column(const std::string& dsn, const std::string& schema,
+                                                      const std::string& name, const std::string& column,
+                                                      int statement_timeout_ms, int lock_timeout_ms) {
+  Connection conn(dsn);
+  const std::string display = schema.empty() ? name : schema + "." + name;
+  return guarded(fmt::format("reading column {} of {}", column, display), [&]() -> std::optional<migration::ColumnFacts> {
+    pqxx::read_transaction tx(conn.raw());
+    tx.exec_params("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
+                   std::to_string(statement_timeout_ms), std::to_string(lock_timeout_ms));
+    const std::string qualified =
+        schema.empty() ? tx.quote_name(name) : detail::quote_qualified(conn.raw(), schema, name);
+    const pqxx::result c = tx.exec_params(
+        "SELECT a.attrelid::bigint, a.attnum, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+        "       pg_get_expr(d.adbin, d.adrelid) "
+        "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+        qualified, column);
+    if (c.empty()) return std::nullopt;
+    migration::ColumnFacts f;
+    const std::string oid = c[0][0].as<std::string>();
+    const std::string attnum = c[0][1].as<std::string>();
+    f.type = c[0][2].as<std::string>();
+    f.not_null = c[0][3].as<bool>();
+    f.default_expr = c[0][4].is_null() ? "" : c[0][4].as<std::string>();
+    for (const pqxx::row& r : tx.exec_params(
+             "SELECT ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+             "WHERE i.indrelid = $1::oid AND $2::int2 = ANY(i.indkey) "
+             "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY ic.relname",
+             oid, attnum)) {
+      f.indexes.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+    }
+    for (const pqxx::row& r : tx.exec_params(
+             "SELECT conname FROM pg_constraint WHERE (conrelid = $1::oid AND $2::int2 = ANY(conkey)) "
+             "OR (confrelid = $1::oid AND $2::int2 = ANY(confkey)) ORDER BY conname",
+             oid, attnum)) {
+      f.constraints.push_back(r[0].as<std::string>());
+    }
+    tx.commit();
+    return f;
+  });
+}
+
 }  // namespace migsim::sampler

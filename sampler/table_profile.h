@@ -1,7 +1,10 @@
 #pragma once
 // What migsim knows about the source table and its server before sampling.
 
+#include <optional>
 #include <string>
+
+#include "migration/plan.h"
 
 namespace migsim::sampler {
 
@@ -41,5 +44,14 @@ struct TableProfile {
 // DatabaseError for anything the server reports.
 TableProfile profile_table(const std::string& dsn, const std::string& schema, const std::string& name,
                            int statement_timeout_ms, int lock_timeout_ms);
+
+// What `migsim plan` needs of the column `column` of `schema.name` (schema
+// empty: the server's search_path): type, NOT NULL, default, the indexes on
+// it that no constraint owns, and the constraints that use it (its own table's
+// and foreign keys referencing it). nullopt when the table or the column does
+// not exist. Read in a READ ONLY transaction with the given timeouts.
+std::optional<migration::ColumnFacts> describe_column(const std::string& dsn, const std::string& schema,
+                                                      const std::string& name, const std::string& column,
+                                                      int statement_timeout_ms, int lock_timeout_ms);
 
 }  // namespace migsim::sampler

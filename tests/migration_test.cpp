@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "migration/migration.h"
+#include "migration/plan.h"
 #include "migration/source_text.h"
 
 namespace migsim::migration {
@@ -260,6 +261,45 @@ TEST(Batching, BadDirectivesAreParseErrorsAtTheirLine) {
             "1:1: migsim:backfill: a batched backfill must be an UPDATE; the next statement is DELETE");
   const Migration from = parse_migration("-- migsim:backfill batch_size=5\nUPDATE t SET a = u.a FROM u WHERE u.id = t.id;", "f.sql");
   EXPECT_THROW(batch_update_sql(from, from.statements[0], "id", "5"), ParseError);
+}
+
+}  // namespace
+}  // namespace migsim::migration
+
+namespace migsim::migration {
+namespace {
+
+TEST(Plan, EachUnsafeStatementGetsItsSafeFormAndTheRestStaysAsWritten) {
+  const Migration m = parse_migration(
+      "CREATE INDEX orders_status_idx ON orders (status);\n"
+      "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);\n"
+      "ALTER TABLE orders RENAME COLUMN note TO comment;\n"
+      "ALTER TABLE orders ADD COLUMN gift boolean;\n",
+      "m.sql");
+  const Plan plan = make_plan(m, PlanOptions{}, {});  // no catalog: the rename cannot be planned
+  EXPECT_EQ(plan.rewritten, 2);
+  ASSERT_EQ(plan.kept.size(), 1u);
+  EXPECT_NE(plan.kept[0].find("m.sql:3:1 ALTER TABLE RENAME COLUMN: a rename is planned from the column's type"),
+            std::string::npos)
+      << plan.kept[0];
+  std::vector<std::string> files;
+  for (const PlanPhase& p : plan.phases) files.push_back(p.file);
+  EXPECT_EQ(files, (std::vector<std::string>{"1-expand.sql", "2-constrain.sql", "3-validate.sql"}));
+  EXPECT_NE(plan.phases[0].sql.find("SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE orders RENAME COLUMN note TO comment;\n"
+                                    "ALTER TABLE orders ADD COLUMN gift boolean;\nCOMMIT;\n"),
+            std::string::npos)
+      << plan.phases[0].sql;
+  EXPECT_NE(plan.phases[1].sql.find("-- migsim:same-deploy"), std::string::npos);
+  EXPECT_NE(plan.phases[1].sql.find("ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) "
+                                    "REFERENCES customers (id) NOT VALID;"),
+            std::string::npos)
+      << plan.phases[1].sql;
+  EXPECT_NE(plan.phases[2].sql.find("CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_status_idx ON orders (status);\n"
+                                    "ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey;"),
+            std::string::npos)
+      << plan.phases[2].sql;
+  EXPECT_EQ(plan.phases[2].sql.find("BEGIN"), std::string::npos);  // CONCURRENTLY runs outside a transaction
+  EXPECT_NE(retry_script().find("55P03"), std::string::npos);
 }
 
 }  // namespace

@@ -245,7 +245,9 @@ TEST(Strategy, AFolderIsPhasesInOrderAFileIsOnePhase) {
   std::vector<std::string> names;
   for (const Phase& p : plan.phases) names.push_back(p.name);
   EXPECT_EQ(names, (std::vector<std::string>{"expand", "backfill", "index", "contract"}));
-  EXPECT_EQ(plan.deploys(), 4);
+  EXPECT_EQ(plan.deploys(), 2);
+  EXPECT_TRUE(plan.phases[1].same_deploy);
+  EXPECT_FALSE(plan.phases[3].same_deploy);
   ASSERT_TRUE(plan.phases[1].migration.statements.back().batching);
   EXPECT_EQ(plan.phases[1].migration.statements.back().batching->batch_rows, 5000);
   const Strategy direct = load_strategy("direct", dir + "direct.sql");
