@@ -346,7 +346,8 @@ Pending pending_migrations(const std::string& path, const std::string& since) {
     }
   } else {
     if (!since.empty()) throw UsageError("--since needs --migration to be a folder");
-    const std::string text = migration::read_migration_text(path);
+    // A dbmate file migrates up by its `-- migrate:up` section.
+    const std::string text = migration::up_part(migration::read_migration_text(path));
     sources = migration::split_dump(text, p.source);
     p.layout = sources.front().layout;
     p.set = p.layout != "plain";
@@ -366,6 +367,8 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   std::string since;
   std::string traffic_path;
   std::string target = "200ms";
+  std::string down_path;
+  bool no_down = false;
   po::options_description desc(
       "migsim estimate --dsn DSN --migration FILE|DIR|- [--table NAME] [options]\n\n"
       "Copies slices of the table into a scratch schema, times the migration on each, and predicts\n"
@@ -381,7 +384,12 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
       ("traffic", po::value(&traffic_path),
        "a traffic profile (see `migsim traffic`): simulate the estimated locks against it and report the blocked "
        "queries, the queue depth and a lock_timeout schedule")
-      ("target", po::value(&target)->default_value(target), "with --traffic: the p99 added wait the schedule must keep");
+      ("target", po::value(&target)->default_value(target), "with --traffic: the p99 added wait the schedule must keep")
+      ("down", po::value(&down_path),
+       "the migration's way back: run up then down on the copies, estimate the down migration, and check that the "
+       "schema is back and the data intact (found by itself beside a golang-migrate .up.sql, in a dbmate file, and "
+       "in sqitch's revert/)")
+      ("no-down", po::bool_switch(&no_down), "do not look for a down migration beside the file");
   add_source(desc, src);
   add_common(desc, o);
   parse(args, desc);
@@ -398,10 +406,22 @@ int cmd_estimate(const std::vector<std::string>& args, std::ostream& out, std::o
   if (!traffic_path.empty()) traffic = load_traffic(traffic_path);
   const Pending pending = pending_migrations(migration_path, since);
   if (!pending.set) {
-    reports::EstimateReport report = estimate(pending.migrations.front(), e);
+    std::optional<migration::Migration> down;
+    if (!down_path.empty()) {
+      down = migration::load_migration(down_path);
+    } else if (!no_down) {
+      if (const auto found = migration::find_down(migration_path)) {
+        down = migration::parse_migration(found->text, found->path);
+        if (e.sampling.progress) e.sampling.progress(fmt::format("way back: {} ({})", found->path, found->layout));
+      }
+    }
+    if (down) migration::drop_bookkeeping(*down);
+    reports::EstimateReport report = down && !down->statements.empty() ? estimate_with_down(pending.migrations.front(), *down, e)
+                                                                        : estimate(pending.migrations.front(), e);
     if (traffic) simulate_into(report, *traffic, traffic_path, *target_s, e.sampling.progress);
     return finish(report, o, out);
   }
+  if (!down_path.empty()) throw UsageError("--down goes with a single migration file, not a folder or a dump");
   reports::EstimateSet set;
   if (!pending.migrations.empty()) set = estimate_set(pending.migrations, e);
   set.thresholds = e.thresholds;

@@ -389,6 +389,46 @@ reports::EstimateSet estimate_set(const std::vector<migration::Migration>& migra
   return set;
 }
 
+reports::EstimateReport estimate_with_down(const migration::Migration& up, const migration::Migration& down,
+                                           const EstimateOptions& options) {
+  const migration::RelationRef target = target_table(up, options.table);
+  EstimateOptions both = options;
+  both.table = target.schema.empty() ? target.name : key(target);
+  both.sampling.round_trip = true;
+  const reports::EstimateReport merged =
+      estimate(migration::concatenate({up, down}, fmt::format("{} and its way back", up.source_name)), both);
+  reports::EstimateReport r = part_of(merged, up, 0);
+  r.notes = merged.notes;
+  r.samples.notes = merged.samples.notes;
+  reports::EstimateReport back = part_of(merged, down, up.statements.size());
+  r.down.push_back(std::move(back));
+  r.round_trip = merged.samples.round_trip;
+  for (const migration::Statement& st : up.statements) {
+    for (const migration::Action& a : st.actions) {
+      std::string lost;
+      if (a.kind == "DROP COLUMN") lost = fmt::format("drops column {} and its values", a.column);
+      else if (st.kind == "DROP TABLE") lost = "drops the table and its rows";
+      else if (a.kind == "TRUNCATE") lost = "removes every row";
+      if (!lost.empty()) {
+        r.irreversible.push_back(fmt::format("{} {}: it {}, which no down migration can bring back (keep a copy first)",
+                                             migration::location(up, st), st.kind, lost));
+      }
+    }
+  }
+  if (r.round_trip) {
+    if (r.round_trip->rows_before != r.round_trip->rows_after) {
+      r.irreversible.push_back(fmt::format("after up and down, the copy has {} rows instead of {}",
+                                           r.round_trip->rows_after, r.round_trip->rows_before));
+    }
+    for (const std::string& column : r.round_trip->changed_columns) {
+      r.irreversible.push_back(fmt::format("after up and down, column {} no longer holds its values (a narrowing type "
+                                           "change, or a column dropped and added back?)",
+                                           column));
+    }
+  }
+  return r;
+}
+
 void summarize(reports::EstimateSet& set) {
   set.total_seconds = set.total_low_seconds = set.total_high_seconds = 0;
   set.max_lock_hold_seconds.clear();

@@ -30,6 +30,15 @@ migration::RelationRef target_table(const migration::Migration& migration, const
 // Runs the pipeline against the server. Throws the modules' errors.
 reports::EstimateReport estimate(const migration::Migration& migration, const EstimateOptions& options);
 
+// The migration and its way back, run one after the other on the same
+// copies: each estimated on its own (the result's `down`), the copy's catalog
+// and rows compared before up and after down on the largest slice
+// (`round_trip`), and the up migration's steps that lose data flagged
+// (`irreversible`: dropped columns or tables, TRUNCATE, and the rows and
+// column values the round trip did not bring back).
+reports::EstimateReport estimate_with_down(const migration::Migration& up, const migration::Migration& down,
+                                           const EstimateOptions& options);
+
 // Fills the report's totals, lock holds and verdicts from its statements'
 // forecasts (also after actual times are added).
 void summarize(reports::EstimateReport& report);

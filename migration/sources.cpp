@@ -66,27 +66,29 @@ std::vector<long long> version_parts(const std::string& v) {
   return parts;
 }
 
-// dbmate: keep the lines between `-- migrate:up` and `-- migrate:down`,
-// blank everything else (newlines kept).
-std::string dbmate_up(const std::string& text) {
+// dbmate: keep the lines of the `-- migrate:up` (or `-- migrate:down`)
+// section, blank everything else (newlines kept).
+std::string dbmate_section(const std::string& text, bool want_up) {
   std::string out = text;
-  bool up = false;
+  int section = 0;  // 0: before any marker, 1: up, 2: down
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    std::string trimmed = line;
+    std::string trimmed = text.substr(start, end - start);
     trimmed.erase(0, std::min(trimmed.find_first_not_of(" \t"), trimmed.size()));
     const bool marker_up = trimmed.rfind("-- migrate:up", 0) == 0;
     const bool marker_down = trimmed.rfind("-- migrate:down", 0) == 0;
-    if (marker_up) up = true;
-    if (marker_down) up = false;
-    if (!up || marker_up) std::fill(out.begin() + static_cast<long>(start), out.begin() + static_cast<long>(end), ' ');
+    if (marker_up) section = 1;
+    if (marker_down) section = 2;
+    const bool keep = section == (want_up ? 1 : 2) && !marker_up && !marker_down;
+    if (!keep) std::fill(out.begin() + static_cast<long>(start), out.begin() + static_cast<long>(end), ' ');
     start = end + 1;
   }
   return out;
 }
+
+std::string dbmate_up(const std::string& text) { return dbmate_section(text, true); }
 
 }  // namespace
 
@@ -306,6 +308,33 @@ int drop_bookkeeping(Migration& m) {
                                   n == 1 ? "" : "s"));
   }
   return n;
+}
+
+std::string up_part(const std::string& text) {
+  return text.find("-- migrate:up") != std::string::npos ? dbmate_up(text) : text;
+}
+
+std::optional<MigrationSource> find_down(const std::string& up_path) {
+  if (up_path == "-") return std::nullopt;
+  const fs::path up(up_path);
+  const std::string name = up.filename().string();
+  // golang-migrate: N_name.up.sql beside N_name.down.sql.
+  if (name.size() > 7 && name.compare(name.size() - 7, 7, ".up.sql") == 0) {
+    const fs::path down = up.parent_path() / (name.substr(0, name.size() - 7) + ".down.sql");
+    if (fs::exists(down)) return MigrationSource{down.string(), "golang-migrate", read(down)};
+    return std::nullopt;
+  }
+  // dbmate: the file's own `-- migrate:down` section.
+  std::error_code ec;
+  if (!fs::is_regular_file(up, ec)) return std::nullopt;
+  const std::string text = read(up);
+  if (text.find("-- migrate:down") != std::string::npos) return MigrationSource{up.string(), "dbmate", dbmate_section(text, false)};
+  // sqitch: deploy/<change>.sql beside revert/<change>.sql.
+  if (up.parent_path().filename() == "deploy") {
+    const fs::path revert = up.parent_path().parent_path() / "revert" / name;
+    if (fs::exists(revert)) return MigrationSource{revert.string(), "sqitch", read(revert)};
+  }
+  return std::nullopt;
 }
 
 }  // namespace migsim::migration

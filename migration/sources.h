@@ -2,6 +2,7 @@
 // Migrations as teams keep them: finding and ordering the pending migration
 // files of a folder in the layouts of the common tools.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,15 @@ std::vector<MigrationSource> split_dump(const std::string& text, const std::stri
 // part of the change and would make the sampler refuse the file. Adds a note
 // to the migration naming how many, and returns that number.
 int drop_bookkeeping(Migration& migration);
+
+// The migration a file's way back is: beside a golang-migrate N_name.up.sql,
+// its N_name.down.sql; in a dbmate file, its `-- migrate:down` section (the
+// rest blanked, so lines and columns point into the file); for a sqitch
+// deploy/<change>.sql, revert/<change>.sql. nullopt when there is none.
+std::optional<MigrationSource> find_down(const std::string& up_path);
+
+// A file's text as it migrates up: a dbmate file's `-- migrate:up` section
+// (the rest blanked), any other text unchanged.
+std::string up_part(const std::string& text);
 
 }  // namespace migsim::migration

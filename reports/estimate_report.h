@@ -77,6 +77,12 @@ struct EstimateReport {
   std::vector<std::string> notes;
   std::optional<double> actual_total_seconds;  // demo --verify
   std::optional<SimulationRun> simulation;     // estimate --traffic
+  // estimate --down (or a down file found beside the migration): the way
+  // back's own estimate (at most one), what running up then down on a copy
+  // left different, and the steps of the migration that no down can undo.
+  std::vector<EstimateReport> down;
+  std::optional<sampler::RoundTrip> round_trip;
+  std::vector<std::string> irreversible;
 };
 
 // One migration of a set: its estimate, or why it was not timed.

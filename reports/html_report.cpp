@@ -6,6 +6,7 @@
 
 #include "reports/format.h"
 #include "reports/render.h"
+#include "reports/way_back.h"
 
 namespace migsim::reports {
 namespace {
@@ -233,6 +234,11 @@ std::string section(const EstimateReport& r, int h) {
                        r.migration.statements[e.index].line, esc(r.migration.statements[e.index].kind),
                        esc(e.forecast.reason));
     out += plot;
+  }
+  if (const std::vector<std::string> back = detail::way_back_sentences(r); !back.empty()) {
+    out += fmt::format("<h{0}>Way back</h{0}><ul>", h);
+    for (const std::string& b : back) out += fmt::format("<li>{}</li>", esc(b));
+    out += "</ul>";
   }
   if (!r.findings.empty()) {
     out += fmt::format("<h{0}>Findings</h{0}><ul>", h);

@@ -178,6 +178,20 @@ ordered_json estimate_json(const EstimateReport& r) {
     j["simulation"] = simulation_json(r.simulation->result, r.simulation->advice, r.simulation->target_p99_ms);
     j["simulation"]["traffic_file"] = r.simulation->traffic_file;
   }
+  if (!r.down.empty()) {
+    j["down"] = estimate_json(r.down.front());
+    ordered_json trip = nullptr;
+    if (r.round_trip) {
+      trip = {{"schema_restored", r.round_trip->schema_restored()},
+              {"schema_differences", r.round_trip->schema_differences},
+              {"data_intact", r.round_trip->data_intact()},
+              {"rows_before", r.round_trip->rows_before},
+              {"rows_after", r.round_trip->rows_after},
+              {"changed_columns", r.round_trip->changed_columns}};
+    }
+    j["round_trip"] = trip;
+    j["irreversible"] = r.irreversible;
+  }
   return j;
 }
 

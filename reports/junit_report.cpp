@@ -2,6 +2,7 @@
 
 #include "reports/format.h"
 #include "reports/render.h"
+#include "reports/way_back.h"
 
 namespace migsim::reports {
 
@@ -39,6 +40,21 @@ Suite suite(const EstimateReport& r, FailOn fail_on) {
     if (st.is_transaction_control) continue;
     add_case(fmt::format("line {}: {}", st.line, st.kind), e.forecast.predicted_seconds,
              verdict_for(e.forecast.predicted_seconds, r.thresholds), st.sql);
+  }
+  if (!r.down.empty()) {
+    // The way back: fails when up then down did not restore the schema or the data.
+    std::string c = fmt::format("    <testcase classname=\"{}\" name=\"way back ({})\" time=\"{:.3f}\">\n",
+                                xml_escape(r.migration.source_name), xml_escape(r.down.front().migration.source_name),
+                                r.down.front().total_seconds);
+    if (detail::way_back_failed(r)) {
+      ++failures;
+      std::string detail_text;
+      for (const std::string& b : detail::way_back_sentences(r)) detail_text += b + "\n";
+      c += fmt::format("      <failure message=\"up then down did not restore the table\" type=\"way-back\">{}</failure>\n",
+                       xml_escape(detail_text));
+    }
+    c += "    </testcase>\n";
+    cases.push_back(c);
   }
   Suite s{fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
                       xml_escape(r.migration.source_name), cases.size(), failures, r.total_seconds),

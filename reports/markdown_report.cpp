@@ -2,6 +2,7 @@
 
 #include "reports/format.h"
 #include "reports/render.h"
+#include "reports/way_back.h"
 
 namespace migsim::reports {
 namespace {
@@ -83,6 +84,7 @@ std::string body(const EstimateReport& r) {
                        human_seconds(s.wait.p99_ms / 1e3), s.max_queue_depth);
   }
   for (const std::string& n : r.samples.notes) out += fmt::format("- {}\n", cell(n, 400));
+  for (const std::string& n : detail::way_back_sentences(r)) out += fmt::format("- Way back: {}\n", cell(n, 600));
   out += fmt::format("- Gate: warning above {}, critical above {}\n", human_seconds(r.thresholds.warning_seconds),
                      human_seconds(r.thresholds.critical_seconds));
   out += "\n</details>\n";

@@ -6,6 +6,7 @@
 #include "reports/format.h"
 #include "reports/render.h"
 #include "reports/simulation_io.h"
+#include "reports/way_back.h"
 
 namespace migsim::reports {
 namespace {
@@ -159,6 +160,11 @@ std::string render_text(const EstimateReport& r, bool colour) {
     out += fmt::format("\n  traffic   {} (lock simulator, the estimate's lock timeline from 1 s)\n",
                        r.simulation->traffic_file);
     out += render_simulation_text(r.simulation->result, r.simulation->advice, r.simulation->target_p99_ms);
+  }
+  const std::vector<std::string> back = detail::way_back_sentences(r);
+  for (size_t i = 0; i < back.size(); ++i) {
+    const bool bad = back[i].find(" NOT ") != std::string::npos || back[i].rfind("irreversible", 0) == 0;
+    out += fmt::format("{}{}\n", i == 0 ? "\n  way back  " : "            ", bad ? paint(back[i], Colour::yellow, colour) : back[i]);
   }
   for (const std::string& n : r.migration.notes) out += fmt::format("  note      {}\n", n);
   for (const std::string& n : r.notes) out += fmt::format("  note      {}\n", n);

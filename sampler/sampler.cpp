@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -303,8 +305,78 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   return run;
 }
 
+// The copy's catalog and, for `columns` (empty: every column), its rows:
+// what a round trip must leave as it found.
+struct CopyState {
+  std::vector<std::pair<std::string, std::string>> catalog;  // (what, description), e.g. ("column x", "integer NOT NULL")
+  long long rows = 0;
+  std::map<std::string, std::string> checksums;  // column -> order-independent checksum of its values
+};
+
+CopyState copy_state(const RunContext& ctx, const std::vector<std::string>& columns) {
+  pqxx::work tx(ctx.work.raw());
+  own_limits(tx);
+  const std::string oid = std::to_string(ctx.table_oid);
+  CopyState s;
+  for (const pqxx::row& r : tx.exec_params(
+           "SELECT 'column ' || a.attname, format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT "
+           "NULL' ELSE '' END || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '') "
+           "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+           "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+           "UNION ALL SELECT 'constraint ' || conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::oid "
+           "UNION ALL SELECT 'index ' || c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c "
+           "ON c.oid = i.indexrelid WHERE i.indrelid = $1::oid "
+           "UNION ALL SELECT 'trigger ' || tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = $1::oid "
+           "AND NOT tgisinternal ORDER BY 1",
+           oid)) {
+    s.catalog.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
+  }
+  std::vector<std::string> wanted = columns;
+  if (wanted.empty()) {
+    for (const auto& [what, description] : s.catalog) {
+      if (what.rfind("column ", 0) == 0) wanted.push_back(what.substr(7));
+    }
+  }
+  const std::string table = detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name);
+  std::string select = "count(*)::text";
+  std::vector<std::string> present;
+  for (const std::string& c : wanted) {
+    const bool exists = std::any_of(s.catalog.begin(), s.catalog.end(), [&](const auto& e) { return e.first == "column " + c; });
+    if (!exists) continue;
+    present.push_back(c);
+    select += fmt::format(", coalesce(sum(hashtextextended(coalesce({}::text, E'\\x01'), 0)::numeric), 0)::text",
+                          tx.quote_name(c));
+  }
+  const pqxx::row r = tx.exec1(fmt::format("SELECT {} FROM {}", select, table));
+  s.rows = r[0].as<long long>();
+  for (size_t i = 0; i < present.size(); ++i) s.checksums[present[i]] = r[static_cast<int>(i + 1)].as<std::string>();
+  tx.commit();
+  return s;
+}
+
+RoundTrip compare_states(const CopyState& before, const CopyState& after) {
+  RoundTrip t;
+  t.rows_before = before.rows;
+  t.rows_after = after.rows;
+  std::map<std::string, std::string> was(before.catalog.begin(), before.catalog.end());
+  std::map<std::string, std::string> now(after.catalog.begin(), after.catalog.end());
+  for (const auto& [what, description] : was) {
+    const auto it = now.find(what);
+    if (it == now.end()) t.schema_differences.push_back(fmt::format("{} ({}) is gone", what, description));
+    else if (it->second != description) t.schema_differences.push_back(fmt::format("{} was {}, is {}", what, description, it->second));
+  }
+  for (const auto& [what, description] : now) {
+    if (!was.count(what)) t.schema_differences.push_back(fmt::format("{} ({}) is new", what, description));
+  }
+  for (const auto& [column, sum] : before.checksums) {
+    const auto it = after.checksums.find(column);
+    if (it == after.checksums.end() || it->second != sum) t.changed_columns.push_back(column);
+  }
+  return t;
+}
+
 // Runs the whole migration once on a fresh copy of the slice.
-SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
+SliceRun run_once(RunContext& ctx, long long rows, int repeat, bool round_trip, Samples& samples) {
   Connection& work = ctx.work;
   const std::string work_table = detail::quote_qualified(work.raw(), ctx.scratch, ctx.table.name);
   guarded("preparing a copy of the slice", [&] {
@@ -321,6 +393,8 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
   SliceRun run;
   run.rows = rows;
   run.repeat = repeat;
+  std::optional<CopyState> before;
+  if (round_trip) before = guarded("reading the copy before the migration", [&] { return copy_state(ctx, {}); });
   const size_t n = ctx.migration.statements.size();
   for (size_t i = 0; i < n; ++i) {
     throw_if_interrupted();
@@ -331,6 +405,12 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat) {
       say(ctx.options, fmt::format("  statement {}/{} ({}) on {} rows took {:.1f} s", i + 1, n,
                                    migration::location(ctx.migration, st), rows, run.statements.back().seconds));
     }
+  }
+  if (before) {
+    std::vector<std::string> columns;
+    for (const auto& [column, sum] : before->checksums) columns.push_back(column);
+    const CopyState after = guarded("reading the copy after the way back", [&] { return copy_state(ctx, columns); });
+    samples.round_trip = compare_states(*before, after);
   }
   guarded("dropping the copy", [&] {
     pqxx::nontransaction tx(work.raw());
@@ -451,7 +531,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
     }
     for (int r = 0; r < options.repeats; ++r) {
       const auto t1 = Clock::now();
-      samples.runs.push_back(run_once(ctx, rows, r));
+      samples.runs.push_back(run_once(ctx, rows, r, options.round_trip && r == 0 && k + 1 == ladder.size(), samples));
       const double took = seconds_between(t1, Clock::now());
       // Remaining time: runs cost about their rows times the seconds per row seen so far.
       run_seconds += took;

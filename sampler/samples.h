@@ -1,6 +1,7 @@
 #pragma once
 // What the sampler observed: every run of every statement on every slice.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,16 @@ struct SliceStats {
   bool representative = true;   // width within 10 %, every null fraction within 10 points
 };
 
+// Up, then down, on one copy (`estimate --down`): what the way back restored.
+struct RoundTrip {
+  long long rows_before = 0;  // rows of the copy before up
+  long long rows_after = 0;   // after down
+  std::vector<std::string> schema_differences;  // "column x integer NOT NULL: now missing", ...
+  std::vector<std::string> changed_columns;     // columns there before whose values differ after down (or are gone)
+  bool schema_restored() const { return schema_differences.empty(); }
+  bool data_intact() const { return rows_before == rows_after && changed_columns.empty(); }
+};
+
 struct Samples {
   std::string method;        // e.g. "SYSTEM" (TABLESAMPLE method) or "whole table"
   std::string method_reason;
@@ -65,6 +76,7 @@ struct Samples {
   std::vector<SliceRun> runs;
   std::vector<SliceStats> slice_stats;  // one per slice, when the source has statistics
   std::vector<std::string> notes;     // things the user should know
+  std::optional<RoundTrip> round_trip;  // SamplingOptions::round_trip: checked on the largest slice's first run
 };
 
 }  // namespace migsim::sampler

@@ -244,3 +244,69 @@ TEST(PlanRetry, APhaseWhoseLockIsHeldIsRetriedUntilItIsFree) {
 
 }  // namespace
 }  // namespace migsim
+
+namespace migsim {
+namespace {
+
+// estimate --down: up then down on the copies, the way back's own estimate,
+// and the check that the schema is back and the data intact.
+TEST(WayBack, FoundBesideTheFileRestoredAndIntact) {
+  const std::string before = query_one("SELECT md5(string_agg(o::text, '|' ORDER BY o.id)) FROM orders o");
+  const std::string dir = std::string(MIGSIM_SOURCE_DIR) + "/datasets/migrations/";
+  for (const std::string& up : {dir + "golang-migrate/2_add_gift_note.up.sql", dir + "dbmate/20240102090000_add_gift_note.sql",
+                                dir + "sqitch/deploy/add_gift_note.sql"}) {
+    const CliResult r = testing::run_cli({"estimate", "--dsn", g_server->dsn(), "--migration", up, "--format", "json",
+                                          "--quiet", "--repeats", "1", "--max-slice-rows", "5000"});
+    ASSERT_EQ(r.code, 0) << up << ": " << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    ASSERT_TRUE(j.contains("down")) << up;
+    // The up migration is the up part only (a dbmate file's down section is not run as up).
+    auto kinds = [](const nlohmann::json& statements) {
+      std::string k;
+      for (const auto& st : statements) k += (k.empty() ? "" : "; ") + st.at("kind").get<std::string>();
+      return k;
+    };
+    EXPECT_NE(kinds(j.at("statements")).find("ALTER TABLE ADD COLUMN"), std::string::npos) << up;
+    EXPECT_EQ(kinds(j.at("statements")).find("DROP COLUMN"), std::string::npos) << up;
+    EXPECT_NE(kinds(j.at("down").at("statements")).find("ALTER TABLE DROP COLUMN"), std::string::npos) << up;
+    EXPECT_GT(j.at("down").at("total").at("predicted_seconds").get<double>(), 0) << up;
+    EXPECT_TRUE(j.at("round_trip").at("schema_restored").get<bool>()) << j.at("round_trip").dump();
+    EXPECT_TRUE(j.at("round_trip").at("data_intact").get<bool>()) << j.at("round_trip").dump();
+    EXPECT_GT(j.at("round_trip").at("rows_before").get<long long>(), 1000);
+    EXPECT_TRUE(j.at("irreversible").empty()) << j.at("irreversible").dump();
+  }
+  // --no-down: no way back.
+  const CliResult plain = testing::run_cli({"estimate", "--dsn", g_server->dsn(), "--migration",
+                                            dir + "golang-migrate/2_add_gift_note.up.sql", "--no-down", "--format", "json",
+                                            "--quiet", "--repeats", "1", "--max-slice-rows", "5000"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_FALSE(nlohmann::json::parse(plain.out).contains("down"));
+  EXPECT_EQ(query_one("SELECT md5(string_agg(o::text, '|' ORDER BY o.id)) FROM orders o"), before);
+}
+
+TEST(WayBack, ANarrowingTypeChangeAndADroppedColumnAreFlagged) {
+  const std::string before = query_one("SELECT md5(string_agg(o::text, '|' ORDER BY o.id)) FROM orders o");
+  const std::string up = (fs::path(::testing::TempDir()) / "narrow.sql").string();
+  const std::string down = (fs::path(::testing::TempDir()) / "widen.sql").string();
+  testing::write_file(up, "ALTER TABLE orders ALTER COLUMN unit_price TYPE numeric(10,0);\nALTER TABLE orders DROP COLUMN note;\n");
+  testing::write_file(down, "ALTER TABLE orders ALTER COLUMN unit_price TYPE numeric(10,2);\nALTER TABLE orders ADD COLUMN note text;\n");
+  const std::string junit = (fs::path(::testing::TempDir()) / "narrow.xml").string();
+  const CliResult r = testing::run_cli({"estimate", "--dsn", g_server->dsn(), "--migration", up, "--down", down,
+                                        "--format", "text,junit:" + junit, "--quiet", "--repeats", "1",
+                                        "--max-slice-rows", "5000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("data NOT intact"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("changed columns: note, unit_price"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("narrow.sql:2:1 ALTER TABLE DROP COLUMN: it drops column note"), std::string::npos) << r.out;
+  EXPECT_NE(testing::read_file(junit).find("type=\"way-back\""), std::string::npos);
+  EXPECT_EQ(std::system(fmt::format("xmllint --noout --schema {}/tests/tools/junit.xsd {} >/dev/null 2>&1", MIGSIM_SOURCE_DIR, junit).c_str()), 0);
+  // A folder has no single way back.
+  EXPECT_EQ(testing::run_cli({"estimate", "--dsn", g_server->dsn(), "--migration",
+                              std::string(MIGSIM_SOURCE_DIR) + "/datasets/migrations/flyway", "--down", down, "--quiet"})
+                .code,
+            2);
+  EXPECT_EQ(query_one("SELECT md5(string_agg(o::text, '|' ORDER BY o.id)) FROM orders o"), before);
+}
+
+}  // namespace
+}  // namespace migsim

@@ -261,3 +261,31 @@ TEST(Strategy, AFolderIsPhasesInOrderAFileIsOnePhase) {
 
 }  // namespace
 }  // namespace migsim::migration
+
+namespace migsim::migration {
+namespace {
+
+TEST(Sources, TheWayBackIsFoundBesideTheUpMigration) {
+  const std::string dir = std::string(MIGSIM_DATASETS_DIR) + "/migrations/";
+  const auto golang = find_down(dir + "golang-migrate/2_add_gift_note.up.sql");
+  ASSERT_TRUE(golang);
+  EXPECT_EQ(golang->layout, "golang-migrate");
+  EXPECT_EQ(golang->path, dir + "golang-migrate/2_add_gift_note.down.sql");
+  const auto dbmate = find_down(dir + "dbmate/20240102090000_add_gift_note.sql");
+  ASSERT_TRUE(dbmate);
+  EXPECT_EQ(dbmate->layout, "dbmate");
+  const Migration back = parse_migration(dbmate->text, dbmate->path);
+  ASSERT_EQ(back.statements.size(), 1u);
+  EXPECT_EQ(back.statements[0].kind, "ALTER TABLE DROP COLUMN");
+  EXPECT_EQ(back.statements[0].line, 6);  // lines still point into the file
+  const Migration up = parse_migration(up_part(testing::read_file(dir + "dbmate/20240102090000_add_gift_note.sql")), "up");
+  EXPECT_EQ(up.statements.back().kind, "ALTER TABLE ADD COLUMN");
+  const auto sqitch = find_down(dir + "sqitch/deploy/add_gift_note.sql");
+  ASSERT_TRUE(sqitch);
+  EXPECT_EQ(sqitch->path, dir + "sqitch/revert/add_gift_note.sql");
+  EXPECT_FALSE(find_down(dir + "flyway/V2__add_gift_note.sql"));
+  EXPECT_FALSE(find_down("-"));
+}
+
+}  // namespace
+}  // namespace migsim::migration
