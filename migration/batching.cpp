@@ -33,6 +33,32 @@ std::optional<double> parse_duration(const std::string& text) {
   return value * scale;
 }
 
+std::optional<double> lock_timeout_seconds(const Migration& m) {
+  for (const Statement& st : m.statements) {
+    if (!st.is_session_setting || st.setting_name != "lock_timeout") continue;
+    // SET [SESSION|LOCAL] lock_timeout {=|TO} value
+    std::string sql = st.sql;
+    const size_t eq = sql.find_first_of("=");
+    size_t at = eq;
+    if (at == std::string::npos) {
+      std::string l = sql;
+      std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      at = l.find(" to ");
+      if (at != std::string::npos) at += 3;
+    }
+    if (at == std::string::npos) return std::nullopt;
+    std::string value = sql.substr(at + 1);
+    value.erase(std::remove_if(value.begin(), value.end(), [](char c) { return c == '\'' || c == ' ' || c == '\t'; }),
+                value.end());
+    if (value.empty()) return std::nullopt;
+    const bool bare = std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) || c == '.'; });
+    const auto seconds = bare ? parse_duration(value + "ms") : parse_duration(value);
+    if (!seconds || *seconds <= 0) return std::nullopt;
+    return seconds;
+  }
+  return std::nullopt;
+}
+
 std::string quote_identifier(const std::string& name) {
   const bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
                      std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -99,7 +125,53 @@ Batching parse_directive(const Migration& m, int at, const std::string& body) {
 
 }  // namespace
 
+// `-- migsim:retry attempts=N backoff=D` anywhere in the file.
+void read_retry(Migration& m) {
+  size_t start = 0;
+  while (start < m.text.size()) {
+    size_t end = m.text.find('\n', start);
+    if (end == std::string::npos) end = m.text.size();
+    const std::string line = m.text.substr(start, end - start);
+    const size_t dash = line.find_first_not_of(" \t");
+    constexpr std::string_view kMarker = "migsim:retry";
+    if (dash != std::string::npos && line.compare(dash, 2, "--") == 0) {
+      const size_t k = line.find_first_not_of(" \t", dash + 2);
+      if (k != std::string::npos && line.compare(k, kMarker.size(), kMarker) == 0) {
+        const int at = static_cast<int>(start + dash);
+        RetryPolicy r;
+        std::istringstream words(line.substr(k + kMarker.size()));
+        std::string word;
+        while (words >> word) {
+          const size_t eq = word.find('=');
+          const std::string name = word.substr(0, eq);
+          const std::string value = eq == std::string::npos ? "" : word.substr(eq + 1);
+          if (name == "attempts") {
+            size_t used = 0;
+            int n = 0;
+            try {
+              n = std::stoi(value, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used != value.size() || n < 1) bad_directive(m, at, fmt::format("migsim:retry: attempts must be a whole number of at least 1, not '{}'", value));
+            r.attempts = n;
+          } else if (name == "backoff") {
+            const auto d = parse_duration(value);
+            if (!d) bad_directive(m, at, fmt::format("migsim:retry: backoff must be a duration (e.g. 1s), not '{}'", value));
+            r.backoff_s = *d;
+          } else {
+            bad_directive(m, at, fmt::format("migsim:retry: unknown setting '{}' (known: attempts, backoff)", word));
+          }
+        }
+        m.retry = r;
+      }
+    }
+    start = end + 1;
+  }
+}
+
 void read_batching(Migration& m) {
+  read_retry(m);
   for (Statement& st : m.statements) {
     // The statement's leading comments: from the end of the one before to its first token.
     const std::string prefix = m.text.substr(static_cast<size_t>(st.prefix_begin),

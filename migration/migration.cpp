@@ -69,6 +69,7 @@ Migration concatenate(const std::vector<Migration>& parts, const std::string& so
       out.statements.push_back(std::move(st));
     }
     for (const std::string& n : part.notes) out.notes.push_back(part.source_name + ": " + n);
+    if (part.retry) out.retry = part.retry;
   }
   return out;
 }

@@ -100,12 +100,26 @@ struct Statement {
   std::optional<Batching> batching;  // a batched backfill (UPDATE only)
 };
 
+// How the migration is run when its lock is not granted within lock_timeout:
+// a `-- migsim:retry attempts=N backoff=D` line (what `migsim plan`'s retry.sh
+// does: N attempts in all, waiting D, 2D, 4D ... between them).
+struct RetryPolicy {
+  int attempts = 1;
+  double backoff_s = 1;
+};
+
 struct Migration {
   std::string source_name;  // file name, or "<stdin>"
   std::string text;         // the whole file
   std::vector<Statement> statements;
   std::vector<std::string> notes;  // e.g. psql meta-commands that were skipped
+  std::optional<RetryPolicy> retry;
 };
+
+// The lock_timeout the migration sets (its first `SET lock_timeout`, in
+// seconds; a bare number is milliseconds, as PostgreSQL reads it); nullopt
+// when it sets none or sets 0 (no timeout).
+std::optional<double> lock_timeout_seconds(const Migration& migration);
 
 // A syntax error, located in the file.
 class ParseError : public std::runtime_error {

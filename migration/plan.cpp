@@ -486,9 +486,10 @@ Plan make_plan(const Migration& m, const PlanOptions& o, const ColumnLookup& loo
     std::string sql = fmt::format("-- migsim plan for {}, phase {}: {}.\n-- {}.\n", m.source_name, number, part.name, part.about);
     if (part.same_deploy) sql += "-- migsim:same-deploy (it ships with the phase before it)\n";
     if (part.exclusive) {
-      sql += "-- It takes AccessExclusiveLock for milliseconds: run it with retry.sh, which retries when the lock\n"
-             "-- is not granted within lock_timeout (SQLSTATE 55P03) instead of queueing the traffic behind it.\n" +
-             lock_timeout + "\n";
+      sql += fmt::format("-- It takes AccessExclusiveLock for milliseconds: run it with retry.sh, which retries when the lock\n"
+                         "-- is not granted within lock_timeout (SQLSTATE 55P03) instead of queueing the traffic behind it.\n"
+                         "-- migsim:retry attempts=10 backoff=1s\n{}\n",
+                         lock_timeout);
     }
     if (part.transaction) sql += "BEGIN;\n";
     for (const std::string& statement : part.statements) sql += statement + "\n";

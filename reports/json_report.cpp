@@ -169,6 +169,11 @@ ordered_json estimate_json(const EstimateReport& r) {
   if (r.actual_total_seconds) j["total"]["actual_seconds"] = *r.actual_total_seconds;
   j["verdict"] = verdict_name(r.verdict);
   j["thresholds"] = thresholds_json(r.thresholds);
+  // How its locks are asked for: the lock simulator reads these (simulate --timeline estimate.json).
+  const std::optional<double> lock_timeout = migration::lock_timeout_seconds(r.migration);
+  j["lock_timeout_s"] = lock_timeout ? ordered_json(*lock_timeout) : ordered_json(nullptr);
+  j["retries"] = r.migration.retry ? r.migration.retry->attempts - 1 : 0;
+  j["retry_backoff_s"] = r.migration.retry ? r.migration.retry->backoff_s : 1.0;
   ordered_json notes = ordered_json::array();
   for (const auto& n : r.migration.notes) notes.push_back(n);
   for (const auto& n : r.notes) notes.push_back(n);

@@ -155,6 +155,10 @@ sim::MigrationTimeline parse_timeline(const std::string& text, const std::string
       }
       t += seconds;
     }
+    // The migration's own SET lock_timeout and its retry policy.
+    if (j.contains("lock_timeout_s") && !j.at("lock_timeout_s").is_null()) m.lock_timeout_s = r.number(j, "lock_timeout_s", "");
+    m.retries = static_cast<int>(r.number(j, "retries", "", 0.0));
+    m.retry_backoff_s = r.number(j, "retry_backoff_s", "", 1.0);
     return m;
   }
   const json& steps = r.array(j, "steps", "", true);

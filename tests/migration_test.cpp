@@ -304,3 +304,24 @@ TEST(Plan, EachUnsafeStatementGetsItsSafeFormAndTheRestStaysAsWritten) {
 
 }  // namespace
 }  // namespace migsim::migration
+
+namespace migsim::migration {
+namespace {
+
+TEST(Retry, TheLockTimeoutAndRetryPolicyAreReadFromTheFile) {
+  const Migration m = parse_migration(
+      "-- migsim:retry attempts=10 backoff=500ms\nSET lock_timeout = '200ms';\nALTER TABLE t ADD COLUMN x int;", "r.sql");
+  ASSERT_TRUE(m.retry);
+  EXPECT_EQ(m.retry->attempts, 10);
+  EXPECT_DOUBLE_EQ(m.retry->backoff_s, 0.5);
+  EXPECT_DOUBLE_EQ(*lock_timeout_seconds(m), 0.2);
+  EXPECT_DOUBLE_EQ(*lock_timeout_seconds(parse_migration("SET lock_timeout TO 1500;", "a.sql")), 1.5);  // bare: ms
+  EXPECT_DOUBLE_EQ(*lock_timeout_seconds(parse_migration("SET LOCAL lock_timeout = '2s';", "a.sql")), 2.0);
+  EXPECT_FALSE(lock_timeout_seconds(parse_migration("SET lock_timeout = 0;", "a.sql")));
+  EXPECT_FALSE(lock_timeout_seconds(parse_migration("ALTER TABLE t ADD COLUMN x int;", "a.sql")));
+  EXPECT_THROW(parse_migration("-- migsim:retry attempts=0\nSELECT 1;", "b.sql"), ParseError);
+  EXPECT_THROW(parse_migration("-- migsim:retry tries=3\nSELECT 1;", "b.sql"), ParseError);
+}
+
+}  // namespace
+}  // namespace migsim::migration

@@ -80,6 +80,14 @@ TEST(SimulateCommand, AnEstimatesJsonIsATimeline) {
   EXPECT_EQ(t.steps[1].lock_mode, sim::LockMode::Share);
   EXPECT_DOUBLE_EQ(t.steps[1].start_s, 3.0);
   EXPECT_DOUBLE_EQ(t.steps[1].hold_s, 4.0);
+  // The file's own SET lock_timeout; no retry policy: it gives up after the first timeout.
+  ASSERT_TRUE(t.lock_timeout_s);
+  EXPECT_DOUBLE_EQ(*t.lock_timeout_s, 1.0);
+  EXPECT_EQ(t.retries, 0);
+  e.migration.retry = migration::RetryPolicy{10, 0.5};
+  const sim::MigrationTimeline retried = reports::parse_timeline(reports::render_json(e), "estimate.json", 1.0);
+  EXPECT_EQ(retried.retries, 9);
+  EXPECT_DOUBLE_EQ(retried.retry_backoff_s, 0.5);
 }
 
 }  // namespace
