@@ -282,8 +282,8 @@ bool same_table(const migration::RelationRef& a, const migration::RelationRef& b
   return a.name == b.name && (a.schema.empty() || b.schema.empty() || a.schema == b.schema);
 }
 
-// The part of a merged report that belongs to statements [first, first + n),
-// as the report of `m` alone.
+}  // namespace
+
 reports::EstimateReport part_of(const reports::EstimateReport& merged, const migration::Migration& m, size_t first) {
   const size_t n = m.statements.size();
   reports::EstimateReport r;
@@ -308,7 +308,6 @@ reports::EstimateReport part_of(const reports::EstimateReport& merged, const mig
   return r;
 }
 
-}  // namespace
 
 reports::EstimateSet estimate_set(const std::vector<migration::Migration>& migrations, const EstimateOptions& options) {
   reports::EstimateSet set;

@@ -39,6 +39,11 @@ reports::EstimateReport estimate(const migration::Migration& migration, const Es
 reports::EstimateReport estimate_with_down(const migration::Migration& up, const migration::Migration& down,
                                            const EstimateOptions& options);
 
+// The part of a report on several migrations run one after another that
+// belongs to `m`, whose statements are [first, first + m's count) of the
+// merged migration, as the report of `m` alone.
+reports::EstimateReport part_of(const reports::EstimateReport& merged, const migration::Migration& m, size_t first);
+
 // Fills the report's totals, lock holds and verdicts from its statements'
 // forecasts (also after actual times are added).
 void summarize(reports::EstimateReport& report);

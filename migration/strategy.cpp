@@ -68,6 +68,7 @@ Strategy load_strategy(const std::string& name, const std::string& path) {
   Strategy s;
   s.name = name;
   s.path = path;
+  if (path == kOnlineCopy) return s;
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     for (const MigrationSource& source : find_migrations(path)) {

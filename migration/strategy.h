@@ -28,13 +28,18 @@ struct Strategy {
   int deploys() const;  // phases that are not same_deploy (at least 1)
 };
 
+// The PATH of a strategy that is not a file: an online copy (pg-osc,
+// pg_repack), which `compare` prices from the table itself.
+inline constexpr const char* kOnlineCopy = "online-copy";
+
 // "NAME=PATH" split at the first '='. Throws InputError when either side is
 // empty.
 std::pair<std::string, std::string> split_strategy_argument(const std::string& argument);
 
 // Reads a strategy: a .sql file, or a folder whose .sql files (in the order
 // find_migrations() gives: natural order for numbered phase files) are its
-// phases. Throws InputError when the path cannot be read or holds no SQL
+// phases; "online-copy" (kOnlineCopy): a strategy without phases that compare
+// prices itself. Throws InputError when the path cannot be read or holds no SQL
 // file, ParseError (file:line:column) for a phase that does not parse.
 Strategy load_strategy(const std::string& name, const std::string& path);
 
