@@ -175,7 +175,7 @@ std::string batch_key(const RunContext& ctx, const migration::Statement& st) {
   tx.commit();
   if (pk.size() != 1) {
     throw InputError(fmt::format("{}: a batched backfill pages by a single-column primary key, and {}.{} has {}; "
-                                 "name the column to page by with key=COLUMN in the migsim directive",
+                                 "name the column to page by with key=COLUMN on its -- migsim:backfill line",
                                  migration::location(ctx.migration, st), ctx.table.schema, ctx.table.name,
                                  pk.empty() ? std::string("none") : fmt::format("a {}-column one", pk.size())));
   }
@@ -224,7 +224,7 @@ void run_batches(RunContext& ctx, const migration::Statement& st, StatementRun& 
     const long long rows = batch[1].as<long long>();
     const auto t1 = Clock::now();
     own_limits(tx);
-    if (k == 0) observe_locks_and_fence(ctx, st, tx, run);
+    observe_locks_and_fence(ctx, st, tx, run);
     const auto t2 = Clock::now();
     tx.commit();
     const double seconds = seconds_between(t0, t1) + seconds_between(t2, Clock::now());
