@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <thread>
 #include <fstream>
 #include <sstream>
@@ -749,6 +750,153 @@ TEST(SimulatorOnTheServer, BlockedQueriesAndP95WaitAgreeWithinTwentyPercent) {
               alter_end - alter_granted, arrivals.size(), service * 1e3);
   EXPECT_NEAR(static_cast<double>(sim_blocked), static_cast<double>(real_blocked), 0.20 * static_cast<double>(real_blocked));
   EXPECT_NEAR(simulated.wait.p95_ms, real_p95, 0.20 * real_p95);
+}
+
+// Issue 8's check of `compare`: a column rename under a pgbench read
+// workload, with a 3 s read transaction open when the migration starts. The
+// direct form (no lock_timeout) queues behind it and blocks every query until
+// it ends; the expand phase of expand-contract (SET lock_timeout '200ms',
+// retried by retry.sh) blocks queries only while each attempt waits. Each is
+// run for real and through `compare` on a traffic file of the same pgbench
+// arrivals; the blocked queries must agree within 20 %.
+struct Measured {
+  long long blocked = 0;
+  std::string traffic_file;
+};
+
+// Runs pgbench reads for 12 s, a 3 s read transaction from t = 2 s, and
+// `migration` from t = 3 s; returns the queries whose wait went over the
+// service time by more than 10 ms, and a traffic file of the same arrivals
+// with t = 3 s at 1 s (where compare's simulation starts the migration).
+Measured run_under_pgbench(const std::string& name, const std::function<void()>& migration) {
+  using Clock = std::chrono::system_clock;
+  const std::string log_prefix = ::testing::TempDir() + name;
+  std::system(("rm -f " + log_prefix + ".*").c_str());
+  const std::string script = write_file(name + ".pgbench", "\\set id random(1, 200000)\n"
+                                                           "SELECT status FROM orders WHERE id = :id;\n");
+  const double t0 = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+  const Child bench = spawn({std::string(MIGSIM_PG_BIN) + "/pgbench", "-n", "-h", g_server->directory(), "-p",
+                             std::to_string(g_server->port()), "-U", "postgres", "-f", script, "-c", "8", "-j", "2", "-T",
+                             "12", "-R", "200", "-l", "--log-prefix=" + log_prefix, "postgres"},
+                            name);
+  auto now = [&] { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count() - t0; };
+  double long_start = 0, long_end = 0;
+  std::thread long_tx([&] {
+    pqxx::connection c{g_server->dsn()};
+    std::this_thread::sleep_until(Clock::now() + std::chrono::milliseconds(2000));
+    pqxx::work tx{c};
+    long_start = now();
+    tx.exec("SELECT 1 FROM orders LIMIT 1");
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    long_end = now();
+    tx.commit();
+  });
+  std::this_thread::sleep_until(Clock::now() + std::chrono::milliseconds(3000));
+  const double migration_start = now();
+  migration();
+  long_tx.join();
+  EXPECT_EQ(wait_exit(bench), 0) << slurp(bench.err_path);
+
+  std::vector<double> arrivals, waits, services;
+  for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir())) {
+    if (entry.path().filename().string().rfind(name + ".", 0) != 0 || entry.path().extension() == ".err" ||
+        entry.path().extension() == ".pgbench") {
+      continue;
+    }
+    std::istringstream in(slurp(entry.path().string()));
+    long long client, txno, latency_us, script_no, epoch_s, epoch_us, lag_us;
+    while (in >> client >> txno >> latency_us >> script_no >> epoch_s >> epoch_us >> lag_us) {
+      const double end = static_cast<double>(epoch_s) + static_cast<double>(epoch_us) / 1e6 - t0;
+      arrivals.push_back(end - static_cast<double>(latency_us) / 1e6);
+      waits.push_back(static_cast<double>(latency_us) / 1e6);
+    }
+  }
+  EXPECT_GT(arrivals.size(), 1500u);
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    if (arrivals[i] < 1.5 || arrivals[i] > 11) services.push_back(waits[i]);
+  }
+  std::sort(services.begin(), services.end());
+  const double service = services.empty() ? 0 : services[services.size() / 2];
+  Measured m;
+  for (double w : waits) m.blocked += w - service > 0.010;
+  // The same arrivals, shifted so that the migration starts at 1 s.
+  const double shift = migration_start - 1.0;
+  nlohmann::json reads = {{"name", "reads"}, {"lock_mode", "AccessShareLock"},
+                          {"service_ms", {{"dist", "fixed"}, {"mean", service * 1e3}}}};
+  nlohmann::json times = nlohmann::json::array();
+  std::vector<double> sorted = arrivals;
+  std::sort(sorted.begin(), sorted.end());
+  for (double a : sorted) {
+    if (a - shift >= 0) times.push_back(a - shift);
+  }
+  reads["arrivals_s"] = times;
+  const nlohmann::json traffic = {
+      {"pool_size", 8},
+      {"classes", {reads}},
+      {"long_transactions", {{{"start_s", long_start - shift}, {"duration_s", long_end - long_start}, {"lock_mode", "AccessShareLock"}}}}};
+  m.traffic_file = write_file(name + ".json", traffic.dump());
+  std::printf("%s under pgbench: %lld of %zu queries waited over 10 ms (service %.2f ms); read open %.2f-%.2f s, "
+              "migration from %.2f s\n",
+              name.c_str(), m.blocked, arrivals.size(), service * 1e3, long_start, long_end, migration_start);
+  return m;
+}
+
+long long simulated_blocked(const std::string& strategy_arg, const std::string& traffic_file) {
+  const CliResult r = run({"compare", "--dsn", g_server->dsn(), "--strategy", strategy_arg, "--strategy", "online=online-copy",
+                           "--traffic", traffic_file, "--format", "json", "--quiet", "--repeats", "1", "--max-slice-rows",
+                           "5000"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  if (r.code != 0) return -1;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  return j.at("strategies")[0].at("phases")[0].at("simulation").at("blocked_queries").get<long long>();
+}
+
+TEST(CompareOnTheServer, RenameDirectAndExpandBlockedQueriesAgreeWithTheWorkloadWithinTwentyPercent) {
+  // The real runs change orders and put it back (a dropped column stays in the catalog): rows and live columns.
+  auto state = [] {
+    return query_one("SELECT md5(string_agg(o::text, '|' ORDER BY o.id)) FROM orders o") +
+           query_one("SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = "
+                     "'orders'::regclass AND attnum > 0 AND NOT attisdropped");
+  };
+  const std::string before = state();
+  // The direct rename: no lock_timeout, it waits for the open read and blocks everything behind it.
+  const std::string direct = write_file("rename_migration.sql", "ALTER TABLE orders RENAME COLUMN note TO comment;\n");
+  const Measured real_direct = run_under_pgbench("rename_direct", [] {
+    pqxx::connection c{g_server->dsn()};
+    pqxx::nontransaction tx{c};
+    tx.exec("ALTER TABLE orders RENAME COLUMN note TO comment");
+  });
+  {
+    pqxx::connection c{g_server->dsn()};
+    pqxx::nontransaction tx{c};
+    tx.exec("ALTER TABLE orders RENAME COLUMN comment TO note");
+  }
+  // The expand phase, as migsim plan writes it, run with its retry.sh.
+  const std::string plan = ::testing::TempDir() + "rename_plan";
+  std::filesystem::remove_all(plan);
+  ASSERT_EQ(run({"plan", "--migration", direct, "--dsn", g_server->dsn(), "--out", plan, "--lock-timeout", "200ms"}).code, 0);
+  const Measured real_expand = run_under_pgbench("rename_expand", [&] {
+    const std::string command = fmt::format("PATH={}:$PATH sh {}/retry.sh {}/1-expand.sql '{}' > {}/retry.log 2>&1",
+                                            MIGSIM_PG_BIN, plan, plan, g_server->dsn(), plan);
+    EXPECT_EQ(std::system(command.c_str()), 0) << slurp(plan + "/retry.log");
+  });
+  EXPECT_NE(slurp(plan + "/retry.log").find("retrying"), std::string::npos) << slurp(plan + "/retry.log");
+  {
+    pqxx::connection c{g_server->dsn()};
+    pqxx::nontransaction tx{c};
+    tx.exec("DROP TRIGGER IF EXISTS migsim_sync_orders_note ON orders");
+    tx.exec("DROP FUNCTION IF EXISTS migsim_sync_orders_note()");
+    tx.exec("ALTER TABLE orders DROP COLUMN IF EXISTS comment");
+  }
+  const long long sim_direct = simulated_blocked(fmt::format("direct={}", direct), real_direct.traffic_file);
+  const long long sim_expand = simulated_blocked(fmt::format("plan={}", plan), real_expand.traffic_file);
+  std::printf("compare vs pgbench, blocked queries: direct %lld vs %lld, expand %lld vs %lld\n", sim_direct,
+              real_direct.blocked, sim_expand, real_expand.blocked);
+  // The direct form blocks for the rest of the read (about 2 s of arrivals); the expand phase for two 200 ms attempts.
+  EXPECT_GT(real_direct.blocked, 2 * real_expand.blocked);
+  EXPECT_NEAR(static_cast<double>(sim_direct), static_cast<double>(real_direct.blocked), 0.20 * static_cast<double>(real_direct.blocked));
+  EXPECT_NEAR(static_cast<double>(sim_expand), static_cast<double>(real_expand.blocked), 0.20 * static_cast<double>(real_expand.blocked));
+  EXPECT_EQ(state(), before);
 }
 
 }  // namespace
