@@ -142,6 +142,15 @@ reports::Comparison compare(const std::vector<migration::Strategy>& strategies, 
   c.traffic_file = options.traffic ? options.traffic_file : std::string();
   c.target_p99_ms = options.target_p99_ms;
   const auto& progress = options.estimate.sampling.progress;
+  auto simulate_phase = [&](reports::PhaseResult& p, const std::string& strategy) {
+    if (!options.traffic || !p.report) return;
+    if (progress) progress(fmt::format("strategy {}, phase {}: simulating its locks against {}", strategy, p.name, options.traffic_file));
+    try {
+      add_simulation(*p.report, *options.traffic, options.traffic_file, options.target_p99_ms);
+    } catch (const std::invalid_argument& e) {
+      throw sampler::InputError(fmt::format("{}: {}", options.traffic_file, e.what()));
+    }
+  };
   for (const migration::Strategy& strategy : strategies) {
     if (strategy.path == migration::kOnlineCopy) continue;  // priced below, once the table is known
     if (progress) {
@@ -171,15 +180,8 @@ reports::Comparison compare(const std::vector<migration::Strategy>& strategies, 
                                                 "compare strategies for one table (--table picks it)",
                                                 p.file, strategy.name, table, c.table));
         }
-        if (options.traffic) {
-          if (progress) progress(fmt::format("strategy {}, phase {}: simulating its locks against {}", strategy.name, p.name, options.traffic_file));
-          try {
-            add_simulation(*p.report, *options.traffic, options.traffic_file, options.target_p99_ms);
-          } catch (const std::invalid_argument& e) {
-            throw sampler::InputError(fmt::format("{}: {}", options.traffic_file, e.what()));
-          }
-        }
       }
+      simulate_phase(p, strategy.name);
       s.phases.push_back(std::move(p));
     }
     for (const std::string& n : set.notes) c.notes.push_back(fmt::format("{}: {}", strategy.name, n));
@@ -187,7 +189,7 @@ reports::Comparison compare(const std::vector<migration::Strategy>& strategies, 
   }
   for (const migration::Strategy& strategy : strategies) {
     if (strategy.path != migration::kOnlineCopy) continue;
-    std::string table = c.table.empty() ? options.estimate.table : c.table;
+    const std::string table = c.table.empty() ? options.estimate.table : c.table;
     if (table.empty()) {
       throw sampler::InputError(fmt::format("strategy {} (online-copy) needs the table: give --table or another "
                                             "strategy",
@@ -199,13 +201,9 @@ reports::Comparison compare(const std::vector<migration::Strategy>& strategies, 
       c.table = s.phases.front().report->table.schema + "." + s.phases.front().report->table.name;
       c.table_rows = s.phases.front().report->table.rows;
     }
-    for (reports::PhaseResult& p : s.phases) {
-      if (options.traffic && p.report) add_simulation(*p.report, *options.traffic, options.traffic_file, options.target_p99_ms);
-    }
+    for (reports::PhaseResult& p : s.phases) simulate_phase(p, strategy.name);
     // In the order the user gave.
-    const auto at = std::find_if(strategies.begin(), strategies.end(), [&](const auto& x) { return &x == &strategy; });
-    size_t before = 0;
-    for (auto it = strategies.begin(); it != at; ++it) before += 1;
+    const auto before = static_cast<size_t>(&strategy - strategies.data());
     c.strategies.insert(c.strategies.begin() + static_cast<long>(std::min(before, c.strategies.size())), std::move(s));
   }
   std::vector<sim::LockMode> traffic_modes;

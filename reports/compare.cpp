@@ -71,6 +71,7 @@ void recommend(Comparison& c, const std::vector<sim::LockMode>& traffic_modes) {
         s.blocking_mode = p.blocking_mode;
       }
       p.safe = p.blocking_hold_seconds * 1e3 <= c.target_p99_ms;
+      p.needs_lock_timeout = false;
       if (r.simulation) {
         const sim::SimulationResult& sim = r.simulation->result;
         s.simulated = true;
