@@ -503,10 +503,11 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
   bool help = false;
   po::options_description desc(
       "migsim plan --migration FILE [--dsn DSN] [--out DIR] [options]\n\n"
-      "Writes the safe form of a migration as phase files ready for `migsim compare`: 1-expand.sql\n"
-      "(catalog changes, one short transaction), 2-backfill.sql (a batched UPDATE), 3-validate.sql\n"
-      "(CONCURRENTLY index builds, VALIDATE CONSTRAINT), 4-contract.sql (the swap, one short transaction),\n"
-      "and retry.sh, which reruns a phase when its lock is not granted within lock_timeout. Renames\n"
+      "Writes the safe form of a migration as phase files ready for `migsim compare`, numbered in order\n"
+      "and only those with something to do: expand (catalog changes, one short transaction), backfill\n"
+      "(a batched UPDATE), constrain (constraints added NOT VALID), validate (CONCURRENTLY index builds,\n"
+      "VALIDATE CONSTRAINT) and contract (the swap, one short transaction); and retry.sh, which reruns\n"
+      "a phase when its lock is not granted within lock_timeout. Renames\n"
       "and type changes need --dsn to read the column's type, default and indexes (read only).\n"
       "Without --out, the phases are printed.\n\noptions");
   desc.add_options()

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "estimators/regimes.h"
 #include "reports/format.h"
 #include "reports/gate.h"
 #include "sampler/errors.h"
@@ -87,7 +88,6 @@ reports::StrategyResult online_copy(const migration::Strategy& strategy, const s
       measured, copy,
       "the copy is priced from VACUUM FULL's measured time on the slices (the same heap copy and index builds); an "
       "online copy only reads the table while it runs"));
-  // Changes written during the copy, and during their own replay: W = w T (1 + w c + ...) = w T / (1 - w c).
   estimators::Forecast replay = copy;
   const double load = writes * per_row;
   if (load >= 1) {
@@ -95,13 +95,9 @@ reports::StrategyResult online_copy(const migration::Strategy& strategy, const s
                                 "the replay would never catch up",
                                 strategy.name, writes, 1 / per_row));
   }
-  auto replay_time = [&](double copy_s, double cost) {
-    const double l = std::min(writes * cost, 0.99);
-    return writes * copy_s * cost / (1 - l);
-  };
-  replay.predicted_seconds = replay_time(copy.predicted_seconds, per_row);
-  replay.low_seconds = replay_time(copy.low_seconds, per_row);
-  replay.high_seconds = replay_time(copy.high_seconds, per_row * kReplayHighFactor);
+  replay.predicted_seconds = estimators::replay_seconds(copy.predicted_seconds, writes, per_row);
+  replay.low_seconds = estimators::replay_seconds(copy.low_seconds, writes, per_row);
+  replay.high_seconds = estimators::replay_seconds(copy.high_seconds, writes, per_row * kReplayHighFactor);
   replay.reason = fmt::format("{:.0f} writes/s{} over the copy's {:.1f} s, each replayed at the copy's {} per row (up to "
                               "{:.0f}x that)",
                               writes, options.traffic ? " (the traffic's RowExclusiveLock classes)" : " (no --traffic)",

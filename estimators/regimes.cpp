@@ -54,4 +54,9 @@ double setting_bytes(const std::string& shown) {
   return 0;
 }
 
+double replay_seconds(double copy_seconds, double writes_per_s, double seconds_per_row) {
+  const double load = std::min(writes_per_s * seconds_per_row, 0.99);
+  return writes_per_s * copy_seconds * seconds_per_row / (1 - load);
+}
+
 }  // namespace migsim::estimators

@@ -35,6 +35,13 @@ struct WalRegime {
 // these. m is solved for so that an interval's WAL is the checkpoint distance.
 WalRegime wal_regime(const WalInputs& in);
 
+// An online copy's replay (pg-osc, pg_repack): the changes written at
+// `writes_per_s` while the copy ran for `copy_seconds`, and those written
+// while they are replayed, each costing `seconds_per_row`:
+// w·T·c / (1 − w·c). When the writes come as fast as they are replayed
+// (w·c ≥ 1) it never catches up: the load is capped at 0.99.
+double replay_seconds(double copy_seconds, double writes_per_s, double seconds_per_row);
+
 // Bytes of a PostgreSQL memory setting as SHOW prints it ("256MB", "1GB",
 // "8kB", "64"), 0 when it cannot be read.
 double setting_bytes(const std::string& shown);

@@ -9,16 +9,25 @@ namespace migsim::sampler {
 using detail::Connection;
 using detail::guarded;
 
+namespace {
+
+// The source's timeouts on a read transaction, and the table's name as to_regclass() takes it.
+std::string limited(pqxx::read_transaction& tx, Connection& conn, const std::string& schema, const std::string& name,
+                    int statement_timeout_ms, int lock_timeout_ms) {
+  tx.exec_params("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
+                 std::to_string(statement_timeout_ms), std::to_string(lock_timeout_ms));
+  return schema.empty() ? tx.quote_name(name) : detail::quote_qualified(conn.raw(), schema, name);
+}
+
+}  // namespace
+
 TableProfile profile_table(const std::string& dsn, const std::string& schema, const std::string& name,
                            int statement_timeout_ms, int lock_timeout_ms) {
   Connection conn(dsn);
   const std::string display = schema.empty() ? name : schema + "." + name;
   return guarded(fmt::format("reading the profile of table {}", display), [&] {
     pqxx::read_transaction tx(conn.raw());
-    tx.exec_params("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
-                   std::to_string(statement_timeout_ms), std::to_string(lock_timeout_ms));
-    const std::string qualified =
-        schema.empty() ? tx.quote_name(name) : detail::quote_qualified(conn.raw(), schema, name);
+    const std::string qualified = limited(tx, conn, schema, name, statement_timeout_ms, lock_timeout_ms);
     const pqxx::result r = tx.exec_params(
         "SELECT n.nspname, c.relname, c.reltuples::float8, c.relkind::text, "
         "       pg_table_size(c.oid), pg_indexes_size(c.oid), pg_total_relation_size(c.oid), "
@@ -91,10 +100,7 @@ std::optional<migration::ColumnFacts> describe_column(const std::string& dsn, co
   const std::string display = schema.empty() ? name : schema + "." + name;
   return guarded(fmt::format("reading column {} of {}", column, display), [&]() -> std::optional<migration::ColumnFacts> {
     pqxx::read_transaction tx(conn.raw());
-    tx.exec_params("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
-                   std::to_string(statement_timeout_ms), std::to_string(lock_timeout_ms));
-    const std::string qualified =
-        schema.empty() ? tx.quote_name(name) : detail::quote_qualified(conn.raw(), schema, name);
+    const std::string qualified = limited(tx, conn, schema, name, statement_timeout_ms, lock_timeout_ms);
     const pqxx::result c = tx.exec_params(
         "SELECT a.attrelid::bigint, a.attnum, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
         "       pg_get_expr(d.adbin, d.adrelid) "

@@ -224,3 +224,16 @@ TEST(Batches, OneBatchSizeGivesARateAndItsSpread) {
 
 }  // namespace
 }  // namespace migsim::estimators
+
+namespace migsim::estimators {
+namespace {
+
+TEST(Regimes, AReplayCatchesUpWithTheWritesMadeWhileItRuns) {
+  // 100 writes/s over a 60 s copy, 1 ms each: 6 s, plus the 10 % written meanwhile, and so on.
+  EXPECT_NEAR(replay_seconds(60, 100, 0.001), 6 / 0.9, 1e-9);
+  EXPECT_DOUBLE_EQ(replay_seconds(60, 0, 0.001), 0);
+  EXPECT_NEAR(replay_seconds(1, 2000, 0.001), 2 / 0.01, 1e-6);  // never catches up: capped, not infinite
+}
+
+}  // namespace
+}  // namespace migsim::estimators

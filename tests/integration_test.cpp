@@ -651,6 +651,26 @@ TEST(Traffic, MeasuresLiveRatesIntoASimulatorProfile) {
   EXPECT_EQ(run({"traffic", "--dsn", g_server->dsn(), "--table", "nope", "--interval", "1s", "--quiet"}).code, 2);
 }
 
+// pgbench's per-transaction logs (--log-prefix=TempDir()/<name>; lines of
+// client txno latency_us script epoch_s epoch_us lag_us): each
+// transaction's arrival (its scheduled start, seconds after t0) and latency.
+// With --rate the latency counts from the scheduled start, so it includes the lag.
+void read_pgbench_log(const std::string& name, double t0, std::vector<double>& arrivals, std::vector<double>& latencies) {
+  for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir())) {
+    if (entry.path().filename().string().rfind(name + ".", 0) != 0 || entry.path().extension() == ".err" ||
+        entry.path().extension() == ".pgbench" || entry.path().extension() == ".json") {
+      continue;
+    }
+    std::istringstream in(slurp(entry.path().string()));
+    long long client, txno, latency_us, script_no, epoch_s, epoch_us, lag_us;
+    while (in >> client >> txno >> latency_us >> script_no >> epoch_s >> epoch_us >> lag_us) {
+      const double end = static_cast<double>(epoch_s) + static_cast<double>(epoch_us) / 1e6 - t0;
+      arrivals.push_back(end - static_cast<double>(latency_us) / 1e6);
+      latencies.push_back(static_cast<double>(latency_us) / 1e6);
+    }
+  }
+}
+
 // The simulator against the real lock queue: pgbench reads at a known rate
 // through 8 connections; a long transaction holds AccessShareLock; an ALTER
 // (LOCK TABLE ... ACCESS EXCLUSIVE, then 2 s of work) queues behind it and
@@ -695,25 +715,10 @@ TEST(SimulatorOnTheServer, BlockedQueriesAndP95WaitAgreeWithinTwentyPercent) {
   alter.join();
   ASSERT_EQ(wait_exit(bench), 0) << slurp(bench.err_path);
 
-  // pgbench's log: client txno latency_us script epoch_s epoch_us lag_us, per transaction; with --rate
-  // the latency counts from the scheduled start, so it already includes the lag.
   std::vector<double> arrivals;
   std::vector<double> waits;
+  read_pgbench_log("simcheck", t0, arrivals, waits);
   std::vector<double> services;
-  for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir())) {
-    if (entry.path().filename().string().rfind("simcheck.", 0) != 0 || entry.path().extension() == ".err" ||
-        entry.path().extension() == ".pgbench") {
-      continue;
-    }
-    std::istringstream in(slurp(entry.path().string()));
-    long long client, txno, latency_us, script_no, epoch_s, epoch_us, lag_us;
-    while (in >> client >> txno >> latency_us >> script_no >> epoch_s >> epoch_us >> lag_us) {
-      const double end = static_cast<double>(epoch_s) + static_cast<double>(epoch_us) / 1e6 - t0;
-      (void)lag_us;
-      arrivals.push_back(end - static_cast<double>(latency_us) / 1e6);
-      waits.push_back(static_cast<double>(latency_us) / 1e6);
-    }
-  }
   ASSERT_GT(arrivals.size(), 600u);
   // The service time when nothing blocks: the median latency outside the lock's window.
   for (size_t i = 0; i < arrivals.size(); ++i) {
@@ -798,19 +803,7 @@ Measured run_under_pgbench(const std::string& name, const std::function<void()>&
   EXPECT_EQ(wait_exit(bench), 0) << slurp(bench.err_path);
 
   std::vector<double> arrivals, waits, services;
-  for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir())) {
-    if (entry.path().filename().string().rfind(name + ".", 0) != 0 || entry.path().extension() == ".err" ||
-        entry.path().extension() == ".pgbench") {
-      continue;
-    }
-    std::istringstream in(slurp(entry.path().string()));
-    long long client, txno, latency_us, script_no, epoch_s, epoch_us, lag_us;
-    while (in >> client >> txno >> latency_us >> script_no >> epoch_s >> epoch_us >> lag_us) {
-      const double end = static_cast<double>(epoch_s) + static_cast<double>(epoch_us) / 1e6 - t0;
-      arrivals.push_back(end - static_cast<double>(latency_us) / 1e6);
-      waits.push_back(static_cast<double>(latency_us) / 1e6);
-    }
-  }
+  read_pgbench_log(name, t0, arrivals, waits);
   EXPECT_GT(arrivals.size(), 1500u);
   for (size_t i = 0; i < arrivals.size(); ++i) {
     if (arrivals[i] < 1.5 || arrivals[i] > 11) services.push_back(waits[i]);
