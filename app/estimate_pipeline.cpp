@@ -117,6 +117,20 @@ void apply_batches(reports::StatementEstimate& e, reports::EstimateReport& r, si
   e.batches = std::move(b);
 }
 
+// Says with how many parallel workers the copies built the statement's
+// indexes: the full table's count, which the slices would not have chosen.
+void note_index_workers(reports::EstimateReport& r, size_t index) {
+  int workers = -1;
+  for (const auto& run : r.samples.runs) workers = std::max(workers, run.statements.at(index).index_workers);
+  if (workers < 0) return;
+  const auto& st = r.migration.statements[index];
+  r.notes.push_back(fmt::format(
+      "statement {} (line {}) builds indexes: on every copy with {} parallel worker{}, as PostgreSQL plans for the "
+      "full table ({} heap, maintenance_work_mem {}, max_parallel_maintenance_workers {})",
+      index + 1, st.line, workers, workers == 1 ? "" : "s", reports::human_bytes(r.table.heap_pages * 8192),
+      r.table.server.maintenance_work_mem, r.table.server.max_parallel_maintenance_workers));
+}
+
 // How the statement's work grows, from its effect class: an index build is a
 // sort; a scan, a rewrite (a heap copy, then index builds: on the accuracy
 // benchmark closer to linear than to n·log n) and a write grow with the rows.
@@ -214,6 +228,7 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
     }
     e.forecast = estimators::forecast(points, r.table.rows,
                                       constant ? estimators::Scaling::constant : scaling_of(st));
+    note_index_workers(r, i);
     if (st.effect == migration::Effect::dml) apply_wal_regime(e, r, i);
     if (st.batching) apply_batches(e, r, i, options.batch_target_seconds);
     for (const auto& l : st.locks) {

@@ -95,6 +95,7 @@ ordered_json estimate_json(const EstimateReport& r) {
                             {"wal_bytes", s.wal_bytes},
                             {"temp_bytes", s.temp_bytes},
                             {"rows_affected", s.rows_affected}});
+      if (s.index_workers >= 0) statements.back()["index_workers"] = s.index_workers;
     }
     samples.push_back({{"n", run.rows}, {"repeat", run.repeat}, {"statements", statements}});
   }

@@ -236,6 +236,39 @@ void run_batches(RunContext& ctx, const migration::Statement& st, StatementRun& 
   }
 }
 
+// Statements that build indexes: CREATE INDEX and the rebuilds of a rewrite.
+bool builds_indexes(const migration::Statement& st) {
+  return st.effect == migration::Effect::index_build || st.effect == migration::Effect::rewrite;
+}
+
+// An index build on the full table runs with the parallel workers PostgreSQL
+// plans for its size; a slice, left alone, would get fewer or none (a 10,000-row
+// copy is below min_parallel_table_scan_size), and its time would be that of
+// another regime. The copy's parallel_workers storage parameter makes every
+// slice build with the full table's count. The settings are the source's,
+// except those the migration itself SET on this session (which differ from
+// what RESET would restore).
+int plan_index_workers(RunContext& ctx, pqxx::work& tx) {
+  const ServerSettings& source = ctx.table.server;
+  int max_workers = source.max_parallel_maintenance_workers_count;
+  double memory_kb = source.maintenance_work_mem_kb;
+  double min_scan_pages = source.min_parallel_table_scan_pages;
+  for (const pqxx::row& r : tx.exec("SELECT name, setting::float8 FROM pg_settings WHERE setting IS DISTINCT FROM reset_val "
+                                    "AND name IN ('max_parallel_maintenance_workers', 'maintenance_work_mem', "
+                                    "'min_parallel_table_scan_size')")) {
+    const std::string name = r[0].as<std::string>();
+    const double value = r[1].as<double>();
+    if (name == "max_parallel_maintenance_workers") max_workers = static_cast<int>(value);
+    else if (name == "maintenance_work_mem") memory_kb = value;
+    else min_scan_pages = value;
+  }
+  const int workers = planned_index_workers(ctx.table.heap_pages, ctx.table.parallel_workers_option, max_workers,
+                                            memory_kb, min_scan_pages);
+  tx.exec0(fmt::format("ALTER TABLE {} SET (parallel_workers = {})",
+                       detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name), workers));
+  return workers;
+}
+
 StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   StatementRun run;
   if (st.is_transaction_control) return run;  // each statement runs in its own transaction
@@ -256,6 +289,7 @@ StatementRun run_statement(RunContext& ctx, const migration::Statement& st) {
   guarded("observing the copy before a statement", [&] {
     pqxx::work tx(ctx.work.raw());
     own_limits(tx);
+    if (builds_indexes(st)) run.index_workers = plan_index_workers(ctx, tx);
     filenode_before = filenode(tx);
     lsn_before = tx.exec1("SELECT pg_current_wal_insert_lsn()::text")[0].as<std::string>();
     tx.commit();

@@ -33,6 +33,9 @@ struct StatementRun {
   long long rows_affected = 0;
   std::vector<BatchRun> batches;  // a batched backfill's batches, in order (seconds is their sum)
   std::string batch_key;          // the column they paged by
+  // The parallel workers an index build on the copy was given (the full
+  // table's planned count; see the sampler), -1 when the statement builds none.
+  int index_workers = -1;
 };
 
 // The whole migration, run once on a fresh copy of one slice.

@@ -1,5 +1,8 @@
 #include "sampler/table_profile.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "sampler/connection.h"
@@ -69,7 +72,10 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
         "       current_setting('maintenance_work_mem'), current_setting('work_mem'), "
         "       current_setting('max_parallel_maintenance_workers'), current_setting('max_wal_size'), "
         "       pg_size_bytes(current_setting('max_wal_size'))::float8, "
-        "       current_setting('checkpoint_completion_target')::float8");
+        "       current_setting('checkpoint_completion_target')::float8, "
+        "       current_setting('max_parallel_maintenance_workers')::int, "
+        "       (SELECT setting::float8 FROM pg_settings WHERE name = 'maintenance_work_mem'), "
+        "       (SELECT setting::float8 FROM pg_settings WHERE name = 'min_parallel_table_scan_size')");
     p.server.version = s[0].as<std::string>();
     p.server.version_num = s[1].as<int>();
     p.server.shared_buffers = s[2].as<std::string>();
@@ -79,6 +85,17 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     p.server.max_wal_size = s[6].as<std::string>();
     p.server.max_wal_size_bytes = s[7].as<double>();
     p.server.checkpoint_completion_target = s[8].as<double>();
+    p.server.max_parallel_maintenance_workers_count = s[9].as<int>();
+    p.server.maintenance_work_mem_kb = s[10].as<double>();
+    p.server.min_parallel_table_scan_pages = s[11].as<double>();
+    const pqxx::row heap = tx.exec_params1(
+        "SELECT pg_relation_size(c.oid, 'main')::float8 / current_setting('block_size')::float8, "
+        "       coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions) "
+        "                 WHERE option_name = 'parallel_workers'), -1) "
+        "FROM pg_class c WHERE c.oid = $1::regclass",
+        table);
+    p.heap_pages = heap[0].as<double>();
+    p.parallel_workers_option = heap[1].as<int>();
     p.unordered_index_bytes =
         tx.exec_params1("SELECT coalesce(sum(pg_relation_size(i.indexrelid)) FILTER ("
                         "         WHERE coalesce(abs(st.correlation), 0) < 0.9), 0)::bigint "
@@ -91,6 +108,22 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     tx.commit();
     return p;
   });
+}
+
+int planned_index_workers(double heap_pages, int parallel_workers_option, int max_parallel_maintenance_workers,
+                          double maintenance_work_mem_kb, double min_parallel_table_scan_pages) {
+  if (max_parallel_maintenance_workers <= 0) return 0;
+  if (parallel_workers_option >= 0) return std::min(parallel_workers_option, max_parallel_maintenance_workers);
+  if (heap_pages < min_parallel_table_scan_pages) return 0;
+  int workers = 1;
+  for (double threshold = std::max(min_parallel_table_scan_pages, 1.0); heap_pages >= 3 * threshold && threshold < 1e12;
+       threshold *= 3) {
+    ++workers;
+  }
+  workers = std::min(workers, max_parallel_maintenance_workers);
+  constexpr double kParticipantKb = 32768;  // 32 MB each
+  while (workers > 0 && std::floor(maintenance_work_mem_kb / (workers + 1)) < kParticipantKb) --workers;
+  return workers;
 }
 
 std::optional<migration::ColumnFacts> describe_column(const std::string& dsn, const std::string& schema,

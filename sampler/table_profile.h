@@ -18,6 +18,11 @@ struct ServerSettings {
   std::string max_wal_size;
   double max_wal_size_bytes = 0;
   double checkpoint_completion_target = 0.9;
+  // What PostgreSQL plans an index build's parallel workers from, in the
+  // units pg_settings gives them.
+  int max_parallel_maintenance_workers_count = 2;
+  double maintenance_work_mem_kb = 65536;
+  double min_parallel_table_scan_pages = 1024;  // 8 kB blocks
 };
 
 struct TableProfile {
@@ -34,8 +39,21 @@ struct TableProfile {
   // write to every row touches their pages in random order.
   long long unordered_index_bytes = 0;
   double avg_row_bytes = 0;        // table_bytes / rows
+  double heap_pages = 0;           // main fork, 8 kB blocks
+  int parallel_workers_option = -1;  // the table's parallel_workers storage parameter, -1 when unset
   ServerSettings server;
 };
+
+// The parallel workers PostgreSQL 15 plans for building a B-tree index on a
+// table of `heap_pages` (plan_create_index_workers): with the table's
+// parallel_workers storage parameter set, that, at most
+// max_parallel_maintenance_workers; otherwise none below
+// min_parallel_table_scan_size, one from there and one more each time the
+// table is three times larger, at most max_parallel_maintenance_workers, then
+// fewer until every participant (the workers and the leader) has 32 MB of
+// maintenance_work_mem. Plain values in; no server.
+int planned_index_workers(double heap_pages, int parallel_workers_option, int max_parallel_maintenance_workers,
+                          double maintenance_work_mem_kb, double min_parallel_table_scan_pages);
 
 // Reads the profile of `schema.name` (schema empty: resolved by the server's
 // search_path) in a READ ONLY transaction with the given timeouts. When

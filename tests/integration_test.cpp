@@ -27,6 +27,7 @@
 #include "datasets/datasets.h"
 #include "sampler/dataset_loader.h"
 #include "sampler/local_server.h"
+#include "sampler/table_profile.h"
 #include "sim/simulator.h"
 
 namespace migsim {
@@ -295,6 +296,33 @@ TEST(Tables, SortsThatSpillReportTempBytes) {
   ASSERT_FALSE(j.empty());
   const auto& largest = j.at("samples").back();
   EXPECT_GT(largest.at("statements")[1].at("temp_bytes").get<long long>(), 0) << largest.dump();
+}
+
+// The 200,000-row table (35 MB of heap) gets one parallel worker for an index
+// build; its slices of at most 6,000 rows would get none. Every copy builds
+// with the full table's count, and with the migration's own SET when it has one.
+TEST(Tables, IndexBuildsOnTheCopiesGetTheFullTablesParallelWorkers) {
+  const std::string heap_pages = query_one("SELECT pg_relation_size('orders') / 8192");
+  ASSERT_GT(std::stoll(heap_pages), 3 * 1024) << "the table must be above min_parallel_table_scan_size";
+  const std::string planned = std::to_string(sampler::planned_index_workers(
+      std::stod(heap_pages), -1, std::stoi(query_one("SHOW max_parallel_maintenance_workers")),
+      std::stod(query_one("SELECT setting FROM pg_settings WHERE name = 'maintenance_work_mem'")), 1024));
+  for (const auto& [sql, workers] : std::vector<std::pair<std::string, int>>{
+           {"CREATE INDEX orders_workers_idx ON orders (created_at);\n", std::stoi(planned)},
+           {"SET maintenance_work_mem = '1MB';\nCREATE INDEX orders_workers_idx ON orders (created_at);\n", 0},
+           {"ALTER TABLE orders ALTER COLUMN quantity TYPE bigint;\n", std::stoi(planned)}}) {
+    const nlohmann::json j = estimate_json("workers.sql", sql, {"--max-slice-rows", "6000"});
+    ASSERT_FALSE(j.empty()) << sql;
+    for (const auto& run : j.at("samples")) {
+      const auto& st = run.at("statements").back();
+      ASSERT_TRUE(st.contains("index_workers")) << st.dump();
+      EXPECT_EQ(st.at("index_workers").get<int>(), workers) << sql << st.dump();
+    }
+    std::string notes;
+    for (const auto& n : j.at("notes")) notes += n.get<std::string>() + "\n";
+    EXPECT_NE(notes.find(fmt::format("with {} parallel worker", workers)), std::string::npos) << notes;
+  }
+  EXPECT_GE(std::stoi(planned), 1);
 }
 
 TEST(Estimate, ExitCodesAndMessages) {

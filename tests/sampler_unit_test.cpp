@@ -4,6 +4,7 @@
 #include "app/estimate_pipeline.h"
 #include "sampler/errors.h"
 #include "sampler/sampler.h"
+#include "sampler/table_profile.h"
 
 namespace migsim::sampler {
 namespace {
@@ -17,6 +18,30 @@ TEST(SliceLadder, ThreeRungsAFactorOfThreeApart) {
   EXPECT_EQ(slice_ladder(3000, 200000), (std::vector<long long>{333, 1000, 3000}));
   EXPECT_EQ(slice_ladder(999, 200000), (std::vector<long long>{999}));
   EXPECT_EQ(slice_ladder(0, 200000), (std::vector<long long>{0}));
+}
+
+// PostgreSQL 15's plan_create_index_workers, with the defaults
+// (max_parallel_maintenance_workers 2, maintenance_work_mem 64 MB,
+// min_parallel_table_scan_size 8 MB = 1024 pages) unless the case says.
+TEST(PlannedIndexWorkers, AsPostgresPlansThem) {
+  // Below min_parallel_table_scan_size: serial (the 10,000- and 30,000-row slices of the benchmark).
+  EXPECT_EQ(planned_index_workers(219, -1, 2, 65536, 1024), 0);
+  EXPECT_EQ(planned_index_workers(1023, -1, 2, 65536, 1024), 0);
+  // From there one worker, one more at 3x, 9x, ...; capped by max_parallel_maintenance_workers,
+  // then by 32 MB per participant: 64 MB feeds the leader and one worker.
+  EXPECT_EQ(planned_index_workers(1024, -1, 2, 65536, 1024), 1);
+  EXPECT_EQ(planned_index_workers(112603, -1, 2, 65536, 1024), 1);  // the 5,000,000-row orders table
+  EXPECT_EQ(planned_index_workers(112603, -1, 2, 65535, 1024), 0);
+  EXPECT_EQ(planned_index_workers(112603, -1, 2, 98304, 1024), 2);
+  EXPECT_EQ(planned_index_workers(3071, -1, 8, 1 << 20, 1024), 1);
+  EXPECT_EQ(planned_index_workers(3072, -1, 8, 1 << 20, 1024), 2);
+  EXPECT_EQ(planned_index_workers(9216, -1, 8, 1 << 20, 1024), 3);
+  EXPECT_EQ(planned_index_workers(112603, -1, 8, 1 << 20, 1024), 5);
+  EXPECT_EQ(planned_index_workers(112603, -1, 8, 131072, 1024), 3);  // 128 MB: 4 participants of 32 MB
+  // max_parallel_maintenance_workers 0 turns them off; a table's parallel_workers wins, capped, with no memory cap.
+  EXPECT_EQ(planned_index_workers(112603, -1, 0, 1 << 20, 1024), 0);
+  EXPECT_EQ(planned_index_workers(10, 4, 2, 1024, 1024), 2);
+  EXPECT_EQ(planned_index_workers(1e6, 0, 2, 1 << 20, 1024), 0);
 }
 
 void expect_refused(const std::string& sql, const std::string& fragment) {
