@@ -43,7 +43,7 @@ struct Forecast {
 
 // Predicts the seconds at `target_rows` from `points`. With no points, a zero
 // forecast with a reason. For Scaling::constant, the median time, its interval
-// at least 2 ms either side (commit-time jitter on the real table). When the
+// at least 2 ms below and 4 ms above (what the real table adds: see forecast.cpp). When the
 // largest slice already holds every row, the
 // measurements at that size are the answer (no extrapolation). Otherwise,
 // for Scaling::grows: linear, n·log n and power-law models (the latter only
