@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "datasets/datasets.h"
 #include "migration/migration.h"
 #include "reports/format.h"
+#include "reports/render.h"
 #include "sampler/dataset_loader.h"
 #include "sampler/errors.h"
 #include "sampler/local_server.h"
@@ -119,6 +121,7 @@ int run(int argc, char** argv) {
   int repeats = 3;
   std::string csv;
   std::string only;
+  std::string reports_dir;
   std::string shared_buffers = "256MB";
   std::string maintenance_work_mem = "64MB";
   bool quiet = false;
@@ -132,6 +135,7 @@ int run(int argc, char** argv) {
       "repeats", po::value(&repeats)->default_value(repeats), "runs per slice size")(
       "csv", po::value(&csv), "write the rows here (e.g. datasets/ground-truth/accuracy-5m.csv)")(
       "kinds", po::value(&only), "comma-separated kinds to run (default: all)")(
+      "reports", po::value(&reports_dir), "write each kind's estimate as JSON (its slices' timings) into this folder")(
       "shared-buffers", po::value(&shared_buffers)->default_value(shared_buffers), "the server's shared_buffers")(
       "maintenance-work-mem", po::value(&maintenance_work_mem)->default_value(maintenance_work_mem),
       "the server's maintenance_work_mem")("real-runs", po::value(&real_runs)->default_value(real_runs),
@@ -183,6 +187,13 @@ int run(int argc, char** argv) {
     const auto t0 = Clock::now();
     const reports::EstimateReport report = app::estimate(m, options);
     row.estimate_wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!reports_dir.empty()) {
+      std::filesystem::create_directories(reports_dir);
+      const std::string path = fmt::format("{}/{}.json", reports_dir, kind.name);
+      std::ofstream out(path);
+      out << reports::render_json(report);
+      if (!out) throw sampler::InputError(fmt::format("{}: cannot write the report", path));
+    }
     row.slices = report.samples.slice_rows;
     row.predicted = report.total_seconds;
     row.low = report.total_low_seconds;
