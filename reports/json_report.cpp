@@ -96,6 +96,7 @@ ordered_json estimate_json(const EstimateReport& r) {
                             {"temp_bytes", s.temp_bytes},
                             {"rows_affected", s.rows_affected}});
       if (s.index_workers >= 0) statements.back()["index_workers"] = s.index_workers;
+      if (s.not_null_proven) statements.back()["not_null_proven"] = true;
     }
     samples.push_back({{"n", run.rows}, {"repeat", run.repeat}, {"statements", statements}});
   }

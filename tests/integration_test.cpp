@@ -325,6 +325,30 @@ TEST(Tables, IndexBuildsOnTheCopiesGetTheFullTablesParallelWorkers) {
   EXPECT_GE(std::stoi(planned), 1);
 }
 
+// SET NOT NULL skips its scan when valid CHECK constraints prove the column
+// has no NULLs. Only the run shows which happened (PostgreSQL's DEBUG1 message);
+// a statement that did not scan is estimated as catalog-only, not by a linear
+// fit of timings that do not grow with the rows.
+TEST(Tables, SetNotNullProvenByACheckIsCatalogOnlyAndOtherwiseAScan) {
+  const std::string drop = "ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;\n";
+  const std::string set = "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n";
+  const std::string check = "ALTER TABLE orders ADD CONSTRAINT orders_status_nn CHECK (status IS NOT NULL);\n";
+  for (const bool proven : {true, false}) {
+    const nlohmann::json j = estimate_json("not_null.sql", drop + (proven ? check : "") + set, {"--max-slice-rows", "6000"});
+    ASSERT_FALSE(j.empty());
+    for (const auto& run : j.at("samples")) {
+      const auto& st = run.at("statements").back();
+      EXPECT_EQ(st.contains("not_null_proven"), proven) << st.dump();
+    }
+    const nlohmann::json& statement = j.at("statements").back();
+    std::string notes;
+    for (const auto& n : j.at("notes")) notes += n.get<std::string>() + "\n";
+    EXPECT_EQ(statement.at("model") == "constant", proven) << statement.dump();
+    EXPECT_EQ(notes.find("SET NOT NULL did not scan the copy") != std::string::npos, proven) << notes;
+  }
+  EXPECT_EQ(query_one("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'status'"), "t");
+}
+
 TEST(Estimate, ExitCodesAndMessages) {
   const std::string bad = write_file("bad.sql", "ALTER TABLE orders\n  ADD COLUMN x int DEFALT 0;\n");
   CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", bad});
