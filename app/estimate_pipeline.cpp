@@ -125,8 +125,9 @@ void note_index_workers(reports::EstimateReport& r, size_t index) {
   if (workers < 0) return;
   const auto& st = r.migration.statements[index];
   r.notes.push_back(fmt::format(
-      "statement {} (line {}) builds indexes: on every copy with {} parallel worker{}, as PostgreSQL plans for the "
-      "full table ({} heap, maintenance_work_mem {}, max_parallel_maintenance_workers {})",
+      "statement {} (line {}) builds indexes: B-tree ones on every copy with {} parallel worker{}, as PostgreSQL "
+      "plans for the full table ({} heap, maintenance_work_mem {}, max_parallel_maintenance_workers {}; other "
+      "index types build serially in PostgreSQL 15)",
       index + 1, st.line, workers, workers == 1 ? "" : "s", reports::human_bytes(r.table.heap_pages * 8192),
       r.table.server.maintenance_work_mem, r.table.server.max_parallel_maintenance_workers));
 }
