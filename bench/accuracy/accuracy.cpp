@@ -76,6 +76,7 @@ struct Row {
   std::vector<long long> slices;
   double predicted = 0, low = 0, high = 0, actual = 0, classic = 0;  // actual: the median of the real runs
   std::vector<double> actual_runs;
+  std::vector<double> predictions;  // the first is `predicted`; more with --estimates, each from its own slices
   double estimate_wall = 0;
   std::string model;
   double error() const { return actual > 0 ? (predicted - actual) / actual : 0; }
@@ -126,6 +127,7 @@ int run(int argc, char** argv) {
   std::string maintenance_work_mem = "64MB";
   bool quiet = false;
   int real_runs = 3;
+  int estimates = 1;
   double repeat_below = 10;
   po::options_description desc(
       "accuracy [--rows N] [--csv FILE]\n\nPredicts each migration kind from slices, runs it for real on the full "
@@ -133,6 +135,9 @@ int run(int argc, char** argv) {
   desc.add_options()("rows", po::value(&rows)->default_value(rows), "rows in the full table")(
       "slice-fraction", po::value(&slice_fraction)->default_value(slice_fraction), "the largest slice, as a fraction of the rows")(
       "repeats", po::value(&repeats)->default_value(repeats), "runs per slice size")(
+      "estimates", po::value(&estimates)->default_value(estimates),
+      "estimates of each kind, each with its own sampling seed (42, 43, ...): the first is the row's prediction, "
+      "all of them show how much one estimate varies")(
       "csv", po::value(&csv), "write the rows here (e.g. datasets/ground-truth/accuracy-5m.csv)")(
       "kinds", po::value(&only), "comma-separated kinds to run (default: all)")(
       "reports", po::value(&reports_dir), "write each kind's estimate as JSON (its slices' timings) into this folder")(
@@ -196,6 +201,12 @@ int run(int argc, char** argv) {
     }
     row.slices = report.samples.slice_rows;
     row.predicted = report.total_seconds;
+    row.predictions.push_back(report.total_seconds);
+    for (int k = 1; k < estimates; ++k) {
+      app::EstimateOptions again = options;
+      again.sampling.seed = options.sampling.seed + k;
+      row.predictions.push_back(app::estimate(m, again).total_seconds);
+    }
     row.low = report.total_low_seconds;
     row.high = report.total_high_seconds;
     row.classic = classic_prediction(report);
@@ -231,21 +242,29 @@ int run(int argc, char** argv) {
   std::string out = fmt::format("migsim accuracy benchmark: {} rows of datasets/orders, shared_buffers {}, "
                                 "maintenance_work_mem {}, slices up to {:.0f} % of the rows, {} runs per slice\n\n",
                                 reports::grouped(rows), shared_buffers, maintenance_work_mem, 100 * slice_fraction, repeats);
-  out += "| kind | slices (rows) | model | predicted | 90 % interval | actual (median) | real runs | error | inside | classic | classic error | estimate / real wall |\n";
-  out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  std::vector<double> errors;
+  out += "| kind | slices (rows) | model | predicted | 90 % interval | other estimates | actual (median) | real runs | error | inside | classic | classic error | estimate / real wall |\n";
+  out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::vector<double> errors, median_estimate_errors;
   int inside = 0, better_or_equal = 0;
   double estimate_wall = 0, real_wall = 0;
   for (const Row& r : results) {
     std::string slices;
     for (long long s : r.slices) slices += fmt::format("{}{}", slices.empty() ? "" : " / ", reports::grouped(s));
-    out += fmt::format("| {} | {} | {} | {} | {} – {} | {} | {} | {:+.0f} % | {} | {} | {:+.0f} % | {:.2f} |\n", r.kind,
+    const std::vector<double> others = r.predictions.size() > 1
+                                           ? std::vector<double>(r.predictions.begin() + 1, r.predictions.end())
+                                           : std::vector<double>{};
+    const std::string other_estimates = others.empty()       ? std::string("none")
+                                        : others.size() == 1 ? reports::human_seconds(others.front())
+                                                             : runs_range(others);
+    out += fmt::format("| {} | {} | {} | {} | {} – {} | {} | {} | {} | {:+.0f} % | {} | {} | {:+.0f} % | {:.2f} |\n", r.kind,
                        slices, r.model, reports::human_seconds(r.predicted), reports::human_seconds(r.low),
-                       reports::human_seconds(r.high), reports::human_seconds(r.actual), runs_range(r.actual_runs),
+                       reports::human_seconds(r.high), other_estimates,
+                       reports::human_seconds(r.actual), runs_range(r.actual_runs),
                        100 * r.error(),
                        r.inside() ? "yes" : "no", reports::human_seconds(r.classic), 100 * r.classic_error(),
                        r.actual > 0 ? r.estimate_wall / r.actual : 0.0);
     errors.push_back(std::abs(r.error()));
+    if (r.actual > 0) median_estimate_errors.push_back(std::abs(estimators::median(r.predictions) / r.actual - 1));
     inside += r.inside();
     better_or_equal += std::abs(r.error()) <= std::abs(r.classic_error()) + 1e-9;
     estimate_wall += r.estimate_wall;
@@ -258,20 +277,27 @@ int run(int argc, char** argv) {
                        100 * estimators::median(errors), 100 * *std::max_element(errors.begin(), errors.end()), inside,
                        results.size(), better_or_equal, results.size(), real_wall > 0 ? estimate_wall / real_wall : 0.0,
                        reports::human_seconds(estimate_wall), reports::human_seconds(real_wall));
+    if (estimates > 1 && !median_estimate_errors.empty()) {
+      out += fmt::format("with the median of {} estimates of each kind: median |error| {:.1f} %, worst {:.1f} %\n",
+                         estimates, 100 * estimators::median(median_estimate_errors),
+                         100 * *std::max_element(median_estimate_errors.begin(), median_estimate_errors.end()));
+    }
   }
   std::cout << out << std::flush;
   if (!csv.empty()) {
     std::ofstream f(csv);
     f << "kind,rows,slice_rows,model,predicted_s,low_s,high_s,actual_s,error_pct,inside,classic_s,classic_error_pct,"
-         "estimate_wall_s,actual_runs_s\n";
+         "estimate_wall_s,actual_runs_s,predictions_s\n";
     for (const Row& r : results) {
       std::string slices;
       for (long long s : r.slices) slices += fmt::format("{}{}", slices.empty() ? "" : " ", s);
       std::string runs;
       for (double a : r.actual_runs) runs += fmt::format("{}{:.6f}", runs.empty() ? "" : " ", a);
-      f << fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{},{:.6f},{:.1f},{:.3f},{}\n", r.kind, rows,
+      std::string predictions;
+      for (double p : r.predictions) predictions += fmt::format("{}{:.6f}", predictions.empty() ? "" : " ", p);
+      f << fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{},{:.6f},{:.1f},{:.3f},{},{}\n", r.kind, rows,
                        slices, r.model, r.predicted, r.low, r.high, r.actual, 100 * r.error(), r.inside() ? "yes" : "no",
-                       r.classic, 100 * r.classic_error(), r.estimate_wall, runs);
+                       r.classic, 100 * r.classic_error(), r.estimate_wall, runs, predictions);
     }
     if (!f) throw sampler::InputError(fmt::format("{}: cannot write the CSV", csv));
   }
