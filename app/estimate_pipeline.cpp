@@ -21,10 +21,12 @@ reports::Observed observe(const sampler::Samples& samples, size_t index) {
   long long largest = 0;
   for (const auto& run : samples.runs) largest = std::max(largest, run.rows);
   std::vector<double> wal_per_row;
+  bool proven = true;
   for (const auto& run : samples.runs) {
     const sampler::StatementRun& s = run.statements.at(index);
     if (!s.executed) continue;
     o.runs = true;
+    proven = proven && s.not_null_proven;
     o.rewrote = o.rewrote || s.rewrote;
     o.locks_observable = o.locks_observable || s.locks_observed;
     for (const auto& l : s.locks) {
@@ -33,6 +35,7 @@ reports::Observed observe(const sampler::Samples& samples, size_t index) {
     if (run.rows == largest && run.rows > 0) wal_per_row.push_back(static_cast<double>(s.wal_bytes) / static_cast<double>(run.rows));
   }
   std::sort(o.lock_modes.begin(), o.lock_modes.end());
+  o.not_null_proven = o.runs && proven;
   o.wal_bytes_per_row = estimators::median(wal_per_row);
   return o;
 }
@@ -216,15 +219,12 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
     e.index = i;
     e.observed = observe(r.samples, i);
     std::vector<estimators::Point> points;
-    bool proven_every_run = true;
     for (const auto& run : r.samples.runs) {
       const auto& s = run.statements.at(i);
-      if (!s.executed) continue;
-      points.push_back({static_cast<double>(run.rows), s.seconds});
-      proven_every_run = proven_every_run && s.not_null_proven;
+      if (s.executed) points.push_back({static_cast<double>(run.rows), s.seconds});
     }
     bool constant = st.effect == migration::Effect::catalog || st.effect == migration::Effect::none;
-    if (!constant && !points.empty() && proven_every_run) {
+    if (!constant && e.observed.not_null_proven) {
       // Timings that do not grow with the rows, fitted as if they did, extrapolate noise.
       constant = true;
       r.notes.push_back(fmt::format("statement {} (line {}): the table's valid CHECK constraints prove the column has "

@@ -27,6 +27,7 @@ struct Observed {
   bool locks_observable = false;
   bool rewrote = false;                    // relfilenode changed in any run
   double wal_bytes_per_row = 0;            // median over runs at the largest slice
+  bool not_null_proven = false;            // in every run, SET NOT NULL skipped its scan (constraints prove it)
 };
 
 struct StatementEstimate {
