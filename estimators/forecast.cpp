@@ -115,19 +115,32 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
     distinct_smaller = static_cast<int>(std::unique(rows.begin(), rows.end()) - rows.begin());
   }
   const double measured_largest = median(at_largest);
-  int distinct_all = distinct_smaller + 1;
-  if (distinct_all < 2) {
-    // A single slice size: all we can assume is proportionality.
+  // When the sizes cannot tell how the time grows, all that can be assumed is
+  // proportionality to the rows: exact for a constant cost per row, too high
+  // by the fixed part otherwise; the interval reaches down to `low`.
+  auto proportional = [&](std::string reason, double low) {
     f.model = Model::linear;
     f.predicted_seconds = measured_largest * f.extrapolation_factor;
-    f.low_seconds = largest_min * f.extrapolation_factor * (1 - 3 * min_relative_noise);
+    f.low_seconds = low;
     f.high_seconds = largest_max * f.extrapolation_factor * (1 + 3 * min_relative_noise);
     f.extrapolated = true;
-    f.reason = "one slice size only: scaled proportionally to the row count";
+    f.reason = std::move(reason);
     return f;
+  };
+  int distinct_all = distinct_smaller + 1;
+  if (distinct_all < 2) {
+    return proportional("one slice size only: scaled proportionally to the row count",
+                        largest_min * f.extrapolation_factor * (1 - 3 * min_relative_noise));
   }
 
+  // Work that grows with the rows takes at least as long on more rows; a fit
+  // that a noisy small slice tilts below that (down to a negative slope) says
+  // nothing about the full table.
+  double smaller_largest = 0;
+  for (const Point& p : smaller) smaller_largest = std::max(smaller_largest, p.rows);
+  const double measured_smaller_largest = median(seconds_at(smaller, smaller_largest));
   std::vector<Fit> fits;
+  std::vector<bool> floored;
   for (Model m : {Model::linear, Model::n_log_n, Model::power_law}) {
     // A comparison sort is never linear: slices a factor of 3 apart cannot
     // tell the log factor from noise, so linear is not a candidate for it.
@@ -140,15 +153,17 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
     // linear model's intercept holds it), and would shrink the per-row cost
     // as the table grows.
     if (m == Model::power_law && full.coefficients.size() == 2 && full.coefficients[1] < kMinPowerLawExponent) continue;
-    c.predicted_seconds = std::max(full.predict(target_rows), 0.0);
+    const double extrapolated = full.predict(target_rows);
+    c.predicted_seconds = std::max(extrapolated, measured_largest);
     if (distinct_smaller >= 2) {
-      const double held = fit(m, smaller).predict(largest);
+      const double held = std::max(fit(m, smaller).predict(largest), measured_smaller_largest);
       c.held_out_error = std::abs(std::log(std::max(held, 1e-9) / std::max(measured_largest, 1e-9)));
     } else {
       c.held_out_error = full.relative_sigma;  // no room to hold a size out
     }
     f.candidates.push_back(c);
     fits.push_back(full);
+    floored.push_back(extrapolated < measured_largest);
   }
   size_t best = 0;
   for (size_t i = 1; i < f.candidates.size(); ++i) {
@@ -164,6 +179,14 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
         f.candidates[i].held_out_error <= f.candidates[best].held_out_error + kClearlyBetter) {
       best = i;
     }
+  }
+
+  if (floored[best]) {
+    return proportional(fmt::format("the slices' times do not grow with their rows ({} fit falls below the "
+                                    "largest slice's {:.1f} ms): scaled proportionally to the row count, an upper "
+                                    "bound when part of the time is fixed, down to that slice's time",
+                                    model_name(f.candidates[best].model), 1e3 * measured_largest),
+                        largest_min);
   }
 
   const Fit& chosen = fits[best];
@@ -190,6 +213,7 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
   f.reason = fmt::format("{} fit predicted the largest slice within {:.0f} % from the smaller ones; "
                          "extrapolated {:.1f}x",
                          model_name(f.model), 100 * (std::exp(best_error) - 1), f.extrapolation_factor);
+
   double smallest = largest;
   for (const Point& p : points) smallest = std::min(smallest, p.rows);
   smallest = std::max(smallest, 1.0);

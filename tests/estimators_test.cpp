@@ -240,3 +240,29 @@ TEST(Regimes, AReplayCatchesUpWithTheWritesMadeWhileItRuns) {
 
 }  // namespace
 }  // namespace migsim::estimators
+
+namespace migsim::estimators {
+namespace {
+
+// Work that grows with the rows cannot take less on the full table than it
+// took on the largest slice, whatever a noisy small slice does to a fit. A
+// rewrite of 555 / 1,666 / 5,000 rows whose smallest run caught a stall fits a
+// negative slope (it was predicted at 0 s): the sizes show no growth, so the
+// largest slice is scaled by the rows, down to its own time.
+TEST(Forecast, GrowingWorkWhoseSlicesShowNoGrowthIsScaledByTheRows) {
+  const std::vector<Point> flat = {{555, 0.050}, {1666, 0.004}, {5000, 0.004}};
+  for (Scaling s : {Scaling::grows, Scaling::sorts}) {
+    const Forecast f = forecast(flat, 200000, s);
+    EXPECT_NEAR(f.predicted_seconds, 0.004 * 40, 1e-9) << f.reason;
+    EXPECT_NEAR(f.low_seconds, 0.004, 1e-9);
+    EXPECT_GT(f.high_seconds, f.predicted_seconds);
+    EXPECT_NE(f.reason.find("do not grow with their rows"), std::string::npos) << f.reason;
+  }
+  // A fit that grows, however noisily, is kept.
+  const Forecast grows = forecast({{555, 0.030}, {1666, 0.008}, {5000, 0.012}}, 200000, Scaling::grows);
+  EXPECT_GT(grows.predicted_seconds, 0.012);
+  EXPECT_EQ(grows.reason.find("do not grow"), std::string::npos) << grows.reason;
+}
+
+}  // namespace
+}  // namespace migsim::estimators
