@@ -964,9 +964,27 @@ TEST(CompareOnTheServer, RenameDirectAndExpandBlockedQueriesAgreeWithTheWorkload
 }  // namespace migsim
 
 int main(int argc, char** argv) {
+  // The files the tests write (migrations, configs, pgbench logs) go to a
+  // directory of this run's own, removed at the end: a migsim.conf left in
+  // /tmp would be read by any later migsim run started there.
+  std::string private_tmp;
+  if (const char* given = std::getenv("TEST_TMPDIR"); given == nullptr || given[0] == '\0') {
+    char pattern[] = "/tmp/migsim-tests-XXXXXX";
+    if (mkdtemp(pattern) == nullptr) {
+      std::perror("mkdtemp");
+      return 2;
+    }
+    private_tmp = pattern;
+    setenv("TEST_TMPDIR", (private_tmp + "/").c_str(), 1);
+  }
   ::testing::InitGoogleTest(&argc, argv);
   // migsim children must not inherit a blocked or ignored SIGINT.
   signal(SIGINT, SIG_DFL);
   ::testing::AddGlobalTestEnvironment(new migsim::ServerEnvironment());
-  return RUN_ALL_TESTS();
+  const int result = RUN_ALL_TESTS();
+  if (!private_tmp.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(private_tmp, ignored);
+  }
+  return result;
 }
