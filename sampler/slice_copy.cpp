@@ -127,9 +127,9 @@ void limit_waits(pqxx::transaction_base& tx, const SamplingOptions& o) {
                  std::to_string(o.statement_timeout_ms), std::to_string(o.lock_timeout_ms));
 }
 
-void vacuum_analyze(Connection& conn, const std::string& qualified) {
+void vacuum(Connection& conn, const std::string& qualified, bool analyze) {
   pqxx::nontransaction tx(conn.raw());
-  tx.exec0("VACUUM (ANALYZE) " + qualified);
+  tx.exec0((analyze ? "VACUUM (ANALYZE) " : "VACUUM ") + qualified);
 }
 
 SourceStructure read_structure(Connection& source, const TableProfile& table, const SamplingOptions& options) {

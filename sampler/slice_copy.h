@@ -99,6 +99,8 @@ long long build_working_copy(Connection& work, const SourceStructure& structure,
 std::string referenced_copy(const SourceStructure& structure, pqxx::connection& c, const std::string& scratch,
                             const migration::RelationRef& relation);
 
-void vacuum_analyze(Connection& conn, const std::string& qualified);
+// VACUUM of a scratch table (hint bits set, visibility map current), with
+// ANALYZE when `analyze` (statistics for the planner).
+void vacuum(Connection& conn, const std::string& qualified, bool analyze);
 
 }  // namespace migsim::sampler::detail
