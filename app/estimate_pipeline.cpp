@@ -75,6 +75,55 @@ void apply_wal_regime(reports::StatementEstimate& e, reports::EstimateReport& r,
       w.full_bytes / std::max(in.rows, 1.0), r.table.server.max_wal_size, w.checkpoints, w.amplification));
 }
 
+// How many times a statement reads every page of the table: once for a scan,
+// a rewrite, an index build or a write; twice for a concurrent index build
+// (the build, then the validation); none for a batched backfill (its batches
+// find their rows through an index) or a change to the catalog only.
+int table_passes(const migration::Statement& st) {
+  using migration::Effect;
+  if (st.batching) return 0;
+  switch (st.effect) {
+    case Effect::scan:
+    case Effect::rewrite:
+    case Effect::dml:
+      return 1;
+    case Effect::index_build: {
+      const std::string suffix = " CONCURRENTLY";
+      const bool concurrent = st.kind.size() > suffix.size() &&
+                              st.kind.compare(st.kind.size() - suffix.size(), suffix.size(), suffix) == 0;
+      return concurrent ? 2 : 1;
+    }
+    default:
+      return 0;
+  }
+}
+
+// The copies are read from memory. When the table's own first pages came
+// from storage (sampler::ReadProbe), every pass over the full table reads at
+// that speed instead: the estimate adds the difference, the upper bound twice
+// it (the probe saw the table's first pages; the rest may be colder), the
+// lower bound nothing (or warmer), and a note says so.
+void apply_read_regime(reports::StatementEstimate& e, reports::EstimateReport& r, size_t index) {
+  const migration::Statement& st = r.migration.statements[index];
+  const int passes = table_passes(st);
+  if (!r.samples.source_read || passes == 0) return;
+  const sampler::ReadProbe& p = *r.samples.source_read;
+  const estimators::ReadRegime read =
+      estimators::read_regime({p.source_pages, p.source_seconds, p.copy_pages, p.copy_seconds, r.table.heap_pages});
+  if (!read.from_storage) return;
+  const double extra = passes * read.extra_seconds;
+  e.forecast.predicted_seconds += extra;
+  e.forecast.high_seconds += 2 * extra;
+  r.notes.push_back(fmt::format(
+      "statement {} (line {}): reading the first {} of {}.{} took {} per page, {:.1f}x the copies' (read from "
+      "memory), so its pages come from storage; the {} over its {} add {} to the estimate and up to twice that to "
+      "the upper bound",
+      index + 1, st.line, reports::human_bytes(p.source_pages * 8192), r.table.schema, r.table.name,
+      reports::human_seconds(read.source_seconds_per_page), read.ratio,
+      passes == 1 ? std::string("statement's pass") : fmt::format("statement's {} passes", passes),
+      reports::human_bytes(r.table.heap_pages * 8192), reports::human_seconds(extra)));
+}
+
 // A batched backfill (`-- migsim:backfill batch_size=...`): its batches on the
 // copies give the time of one batch as a function of its size; the run on
 // the full table is as many batches as the rows it writes need, each
@@ -213,6 +262,12 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
   if (!so.scratch_dsn.empty()) r.notes.push_back("the copies ran on the --scratch-dsn server, not the source's");
 
   if (so.progress) so.progress("fitting scaling models");
+  forecast_statements(r, options.batch_target_seconds);
+  return r;
+}
+
+void forecast_statements(reports::EstimateReport& r, double batch_target_seconds) {
+  const migration::Migration& m = r.migration;
   for (size_t i = 0; i < m.statements.size(); ++i) {
     const migration::Statement& st = m.statements[i];
     reports::StatementEstimate e;
@@ -242,7 +297,8 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
                                       constant ? estimators::Scaling::constant : scaling_of(st));
     note_index_workers(r, i);
     if (st.effect == migration::Effect::dml) apply_wal_regime(e, r, i);
-    if (st.batching) apply_batches(e, r, i, options.batch_target_seconds);
+    if (!constant) apply_read_regime(e, r, i);
+    if (st.batching) apply_batches(e, r, i, batch_target_seconds);
     for (const auto& l : st.locks) {
       e.strongest_lock = e.strongest_lock ? sim::stronger(*e.strongest_lock, l.mode) : l.mode;
     }
@@ -263,7 +319,6 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
     }
   }
   summarize(r);
-  return r;
 }
 
 void summarize(reports::EstimateReport& r) {

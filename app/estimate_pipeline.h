@@ -44,6 +44,12 @@ reports::EstimateReport estimate_with_down(const migration::Migration& up, const
 // merged migration, as the report of `m` alone.
 reports::EstimateReport part_of(const reports::EstimateReport& merged, const migration::Migration& m, size_t first);
 
+// From the samples (and the table's profile and the server's settings) in
+// `report` to each statement's forecast, with the regimes the slices cannot
+// show and the notes that explain them; then summarize(). What estimate()
+// does once the sampler is done.
+void forecast_statements(reports::EstimateReport& report, double batch_target_seconds = 0.2);
+
 // Fills the report's totals, lock holds and verdicts from its statements'
 // forecasts (also after actual times are added).
 void summarize(reports::EstimateReport& report);

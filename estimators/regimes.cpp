@@ -41,6 +41,17 @@ WalRegime wal_regime(const WalInputs& in) {
   return r;
 }
 
+ReadRegime read_regime(const ReadInputs& in) {
+  ReadRegime r;
+  if (in.source_pages <= 0 || in.copy_pages <= 0 || in.source_seconds <= 0 || in.copy_seconds <= 0) return r;
+  r.source_seconds_per_page = in.source_seconds / in.source_pages;
+  r.copy_seconds_per_page = in.copy_seconds / in.copy_pages;
+  r.ratio = r.source_seconds_per_page / r.copy_seconds_per_page;
+  r.from_storage = r.ratio >= kFromStorageRatio;
+  if (r.from_storage) r.extra_seconds = (r.source_seconds_per_page - r.copy_seconds_per_page) * in.table_pages;
+  return r;
+}
+
 double setting_bytes(const std::string& shown) {
   char* end = nullptr;
   const double v = std::strtod(shown.c_str(), &end);

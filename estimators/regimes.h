@@ -35,6 +35,37 @@ struct WalRegime {
 // these. m is solved for so that an interval's WAL is the checkpoint distance.
 WalRegime wal_regime(const WalInputs& in);
 
+// Reading the full table against reading its slices' copies: the copies
+// were just written and are read from memory; the table's pages may come
+// from storage (a table larger than the server's cache, or not read lately).
+// The sampler reads the source's first pages and the largest copy with the
+// same sequential scan (sampler::ReadProbe).
+struct ReadInputs {
+  double source_pages = 0;
+  double source_seconds = 0;
+  double copy_pages = 0;
+  double copy_seconds = 0;
+  double table_pages = 0;  // the full table's heap
+};
+
+struct ReadRegime {
+  double source_seconds_per_page = 0;
+  double copy_seconds_per_page = 0;
+  double ratio = 1;              // source / copy, per page
+  bool from_storage = false;     // ratio at least kFromStorageRatio
+  double extra_seconds = 0;      // per pass over the full table, when from_storage
+};
+
+// Per page, a read of the source slower than twice the copies' is taken to
+// come from storage: stalls of this machine's kind (up to 30 ms) do not
+// double a read of 4,096 pages or more, and a cache-to-cache difference
+// (shared buffers against the OS cache) is within it.
+constexpr double kFromStorageRatio = 2.0;
+
+// What each pass of a statement over the whole table adds to what its
+// slices showed: the difference per page times the table's pages.
+ReadRegime read_regime(const ReadInputs& in);
+
 // An online copy's replay (pg-osc, pg_repack): the changes written at
 // `writes_per_s` while the copy ran for `copy_seconds`, and those written
 // while they are replayed, each costing `seconds_per_row`:

@@ -79,6 +79,13 @@ ordered_json estimate_json(const EstimateReport& r) {
                                   {"columns", columns}});
   }
   j["sampling"]["representativeness"] = representativeness;
+  if (const auto& probe = r.samples.source_read) {
+    j["sampling"]["source_read"] = {{"source_rows", probe->source_rows},   {"source_pages", probe->source_pages},
+                                    {"source_seconds", probe->source_seconds}, {"copy_rows", probe->copy_rows},
+                                    {"copy_pages", probe->copy_pages},     {"copy_seconds", probe->copy_seconds}};
+  } else {
+    j["sampling"]["source_read"] = nullptr;
+  }
 
   ordered_json samples = ordered_json::array();
   for (const sampler::SliceRun& run : r.samples.runs) {

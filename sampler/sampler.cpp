@@ -531,6 +531,72 @@ SliceRun run_migration(RunContext& ctx, long long rows, int repeat, bool round_t
   return run;
 }
 
+// Pages read of the source's first pages by a sequential scan: at least
+// 4,096 (32 MB, so that a stall of a few ms cannot double the time) or the
+// largest slice, at most a quarter of the table.
+constexpr double kProbeMinPages = 4096;
+
+// The seconds a sequential scan takes to read the first `rows` rows of
+// `qualified`, without parallel workers, in a READ ONLY transaction.
+double timed_read(pqxx::connection& c, const std::string& qualified, long long rows, const SamplingOptions& options) {
+  pqxx::read_transaction tx(c);
+  limit_waits(tx, options);
+  tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
+  const std::string sql = fmt::format("SELECT count(*) FROM (SELECT 1 FROM ONLY {} LIMIT {}) s", qualified, rows);
+  const auto t0 = Clock::now();
+  tx.exec1(sql);
+  const double seconds = seconds_between(t0, Clock::now());
+  tx.commit();
+  return seconds;
+}
+
+// The first half of ReadProbe: the source's read, when the table is above a
+// quarter of shared_buffers (a sequential scan of it then goes through a ring
+// of 256 kB and evicts nothing of the server's working set). Before the
+// slices are copied, so that their reads have not cached its pages.
+std::optional<ReadProbe> probe_source_read(Connection& source, const TableProfile& table, long long largest_slice,
+                                           const SamplingOptions& options) {
+  if (table.rows < 1 || table.heap_pages < 1) return std::nullopt;
+  const double buffers = guarded("reading shared_buffers", [&] {
+    pqxx::read_transaction tx(source.raw());
+    const double b = tx.exec1("SELECT setting::float8 FROM pg_settings WHERE name = 'shared_buffers'")[0].as<double>();
+    tx.commit();
+    return b;
+  });
+  if (table.heap_pages <= buffers / 4) return std::nullopt;
+  const double rows_per_page = table.rows / table.heap_pages;
+  const double pages = std::min(std::max(kProbeMinPages, static_cast<double>(largest_slice) / rows_per_page),
+                                table.heap_pages / 4);
+  ReadProbe probe;
+  probe.source_rows = std::max(1LL, std::llround(pages * rows_per_page));
+  probe.source_pages = static_cast<double>(probe.source_rows) / rows_per_page;
+  say(options, fmt::format("reading the first {} rows of {}.{} as a full-table statement reads them, to see whether "
+                           "its pages come from storage",
+                           probe.source_rows, table.schema, table.name));
+  probe.source_seconds = guarded(fmt::format("reading the first pages of {}.{}", table.schema, table.name), [&] {
+    return timed_read(source.raw(), quote_qualified(source.raw(), table.schema, table.name), probe.source_rows, options);
+  });
+  return probe;
+}
+
+// The second half: the same read of the largest slice's copy, in memory.
+void probe_copy_read(Connection& work, const std::string& scratch, ReadProbe& probe, const SamplingOptions& options) {
+  const std::string slice = quote_qualified(work.raw(), scratch, kSliceTable);
+  guarded("reading the slice's copy", [&] {
+    pqxx::read_transaction tx(work.raw());
+    const pqxx::row r = tx.exec1("SELECT count(*), pg_relation_size(" + tx.quote(slice) + "::regclass)::float8 / " +
+                                 "current_setting('block_size')::float8 FROM " + slice);
+    tx.commit();
+    probe.copy_rows = r[0].as<long long>();
+    probe.copy_pages = r[1].as<double>();
+    probe.copy_seconds = 0;
+    for (int i = 0; i < 3; ++i) {
+      const double t = timed_read(work.raw(), slice, probe.copy_rows, options);
+      probe.copy_seconds = i == 0 ? t : std::min(probe.copy_seconds, t);
+    }
+  });
+}
+
 }  // namespace
 
 std::vector<long long> slice_ladder(double rows, long long max_slice_rows) {
@@ -592,6 +658,8 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   for (const ReferencedTable& ref : structure.referenced) copied.push_back({ref.schema, ref.name, -1, -1});
   check_runnable(migration, migration::RelationRef{table.schema, table.name, -1, -1}, options.allow,
                  copied);
+  std::optional<ReadProbe> read_probe;
+  if (!samples.whole_table) read_probe = probe_source_read(source, table, ladder.back(), options);
   ScratchSchema scratch(work, scratch_dsn, options);
   RunContext ctx{work, migration, table, structure, scratch.name(), options, scratch_dsn};
   double run_seconds = 0;
@@ -656,6 +724,10 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                           run_rows / (run_rows + rows_left), left_s});
       }
     }
+  }
+  if (read_probe && !samples.slice_rows.empty() && samples.slice_rows.back() > 0) {
+    probe_copy_read(work, scratch.name(), *read_probe, options);
+    samples.source_read = read_probe;
   }
   return samples;
 }

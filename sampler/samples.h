@@ -72,6 +72,21 @@ struct RoundTrip {
   bool data_intact() const { return rows_before == rows_after && changed_columns.empty(); }
 };
 
+// The source read the way its full-table statements read it (a sequential
+// scan of its first pages, no parallel workers), against the same read of
+// the largest slice's copy, which is in memory: whether the table's pages
+// come from storage. Measured when the table is above a quarter of
+// shared_buffers, which PostgreSQL reads through a 256 kB ring, so the read
+// takes no buffers from the server's working set.
+struct ReadProbe {
+  long long source_rows = 0;
+  double source_pages = 0;   // rows read / the table's rows per page
+  double source_seconds = 0; // one read: a second would find the pages cached
+  long long copy_rows = 0;
+  double copy_pages = 0;
+  double copy_seconds = 0;   // the fastest of three reads
+};
+
 struct Samples {
   std::string method;        // e.g. "SYSTEM" (TABLESAMPLE method) or "whole table"
   std::string method_reason;
@@ -83,6 +98,7 @@ struct Samples {
   std::vector<SliceStats> slice_stats;  // one per slice, when the source has statistics
   std::vector<std::string> notes;     // things the user should know
   std::optional<RoundTrip> round_trip;  // SamplingOptions::round_trip: checked on the largest slice's first run
+  std::optional<ReadProbe> source_read;  // see ReadProbe; none for a table within a quarter of shared_buffers
 };
 
 }  // namespace migsim::sampler

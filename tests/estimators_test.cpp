@@ -176,6 +176,29 @@ TEST(Regimes, AWriteToEveryRowForcesCheckpointsAndFullPageImages) {
   EXPECT_EQ(wal_regime(in).amplification, 1);
 }
 
+TEST(Regimes, ATableReadFromStorageAddsTheSlowerPagesToEveryPass) {
+  // 4,096 pages of the source in 200 ms (49 us each), 2,700 of the copy in 27 ms (10 us each).
+  ReadInputs in{4096, 0.2, 2700, 0.027, 140'000};
+  ReadRegime r = read_regime(in);
+  EXPECT_NEAR(r.source_seconds_per_page, 0.2 / 4096, 1e-12);
+  EXPECT_NEAR(r.copy_seconds_per_page, 1e-5, 1e-12);
+  EXPECT_NEAR(r.ratio, 4.88, 0.01);
+  EXPECT_TRUE(r.from_storage);
+  EXPECT_NEAR(r.extra_seconds, (0.2 / 4096 - 1e-5) * 140'000, 1e-9);  // 5.44 s
+  // From memory, as fast as the copy or a stall's worth slower: nothing to add.
+  in.source_seconds = 0.05;  // 1.2x
+  r = read_regime(in);
+  EXPECT_FALSE(r.from_storage);
+  EXPECT_EQ(r.extra_seconds, 0);
+  in.source_seconds = 0.0819;  // just under 2x
+  EXPECT_FALSE(read_regime(in).from_storage);
+  in.source_seconds = 0.0820;  // 2x
+  EXPECT_TRUE(read_regime(in).from_storage);
+  // Nothing measured: nothing assumed.
+  EXPECT_FALSE(read_regime({0, 0, 2700, 0.027, 140'000}).from_storage);
+  EXPECT_FALSE(read_regime({4096, 0.2, 0, 0, 140'000}).from_storage);
+}
+
 TEST(Forecast, ASortIsNeverFittedLinear) {
   std::vector<Point> pts;
   for (double n : {10000.0, 30000.0, 100000.0}) {

@@ -132,6 +132,7 @@ TEST(Estimate, RewriteOn200kRowsLeavesTheSourceUntouchedAndNoScratchSchema) {
   EXPECT_EQ(j.at("table").at("name"), "orders");
   EXPECT_NEAR(j.at("table").at("rows").get<double>(), kRows, kRows * 0.02);
   EXPECT_EQ(j.at("sampling").at("slice_rows").size(), 3u);
+  EXPECT_TRUE(j.at("sampling").at("source_read").is_null());  // 36 MB: within a quarter of shared_buffers
   ASSERT_EQ(j.at("samples").size(), 6u);  // 3 slices x 2 repeats
   for (const auto& s : j.at("samples")) {
     const auto& st = s.at("statements")[0];
@@ -287,6 +288,47 @@ TEST(ScratchServer, CopiesAndMigrationRunOnAnotherServer) {
             0);
   EXPECT_EQ(fingerprint("orders"), before);
   EXPECT_EQ(fingerprint("orders_fk"), fk_before);
+}
+
+// A table above a quarter of shared_buffers: the sampler reads its first
+// pages to see whether they come from storage, and every read of the source
+// (that probe, the slices' TABLESAMPLE) goes through a ring of 32 buffers
+// instead of taking the server's.
+TEST(ScratchServer, ReadsOfALargeSourceTakeNoSharedBuffersFromTheServer) {
+  sampler::LocalServerOptions small;
+  small.shared_buffers = "16MB";  // a quarter: 512 pages
+  const auto server = sampler::LocalServer::start(small);
+  const sampler::GeneratorScript orders{datasets::file("orders/schema.sql"), datasets::file("orders/generate.sql"),
+                                        datasets::file("orders/indexes.sql")};
+  sampler::load_dataset(server->dsn(), orders, "orders", 60'000, {});
+  pqxx::connection c{server->dsn()};
+  auto one = [&](const std::string& sql) { return pqxx::nontransaction(c).exec1(sql)[0].as<double>(); };
+  const double heap_pages = one("SELECT pg_relation_size('orders') / 8192");
+  ASSERT_GT(heap_pages, 512);  // read through the ring
+  // Fill shared_buffers with another table's pages, so that none of orders' are left.
+  pqxx::nontransaction(c).exec0("CREATE EXTENSION pg_buffercache; CREATE TABLE filler AS SELECT g AS id, "
+                                "repeat('x', 200) AS pad FROM generate_series(1, 120000) g; "
+                                "UPDATE filler SET id = id + 1");
+  const std::string orders_buffers = "SELECT count(*) FROM pg_buffercache b JOIN pg_class c ON "
+                                     "b.relfilenode = pg_relation_filenode(c.oid) WHERE c.relname = 'orders'";
+  const double before = one(orders_buffers);
+  const std::string migration = write_file("ring.sql", "CREATE INDEX orders_ring_idx ON orders (status, created_at);\n");
+  const CliResult r = run({"estimate", "--dsn", server->dsn(), "--migration", migration, "--format", "json", "--quiet",
+                           "--repeats", "1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  const auto& probe = j.at("sampling").at("source_read");
+  ASSERT_TRUE(probe.is_object()) << j.at("sampling").dump();
+  // A quarter of the table (the 4,096-page minimum is more than it has), and the largest slice's copy.
+  EXPECT_NEAR(probe.at("source_pages").get<double>(), heap_pages / 4, heap_pages * 0.02);
+  EXPECT_EQ(probe.at("copy_rows").get<long long>(), j.at("sampling").at("slice_rows").back().get<long long>());
+  EXPECT_GT(probe.at("source_seconds").get<double>(), 0);
+  EXPECT_GT(probe.at("copy_seconds").get<double>(), 0);
+  EXPECT_EQ(testing::schema_violations("estimate", r.out), "");
+  // The probe read a quarter of the pages and the three slices about 15 %:
+  // into the server's buffers, over 500 of them; through rings, at most 32
+  // per read (77 when this was written).
+  EXPECT_LE(one(orders_buffers) - before, 4 * 32) << "orders has " << heap_pages << " pages";
 }
 
 TEST(Tables, SortsThatSpillReportTempBytes) {

@@ -91,6 +91,53 @@ EstimateReport sample_report() {
   return r;
 }
 
+// The pipeline from samples to forecasts: a table whose first pages came
+// from storage costs every pass over it the slower pages.
+TEST(Pipeline, ATableReadFromStorageAddsItsSlowerPagesToEachPass) {
+  EstimateReport r = sample_report();
+  r.migration = migration::parse_migration(
+      "ALTER TABLE orders ALTER COLUMN q TYPE bigint;\nCREATE INDEX CONCURRENTLY orders_q_idx ON orders (q);\n"
+      "ALTER TABLE orders ADD COLUMN c int;\n",
+      "m.sql");
+  r.table.heap_pages = 23'000;
+  for (sampler::SliceRun& run : r.samples.runs) {
+    sampler::StatementRun index = run.statements[0];
+    index.rewrote = false;
+    sampler::StatementRun catalog = index;
+    catalog.seconds = 0.002;
+    run.statements.push_back(index);
+    run.statements.push_back(catalog);
+  }
+  r.statements.clear();
+  r.notes.clear();
+  EstimateReport in_memory = r;
+  app::forecast_statements(in_memory);
+  ASSERT_EQ(in_memory.statements.size(), 3u);
+  EXPECT_TRUE(in_memory.notes.empty()) << in_memory.notes.front();
+
+  // The same samples, with the source's pages read at 5x the copy's 10 us each.
+  r.samples.source_read = sampler::ReadProbe{120'000, 4096, 0.2048, 100'000, 2000, 0.02};
+  app::forecast_statements(r);
+  ASSERT_EQ(r.statements.size(), 3u);
+  const double extra = (50e-6 - 10e-6) * 23'000;  // 0.92 s a pass
+  const auto& rewrite = r.statements[0].forecast;
+  const auto& base = in_memory.statements[0].forecast;
+  EXPECT_NEAR(rewrite.predicted_seconds, base.predicted_seconds + extra, 1e-9);
+  EXPECT_NEAR(rewrite.high_seconds, base.high_seconds + 2 * extra, 1e-9);
+  EXPECT_NEAR(rewrite.low_seconds, base.low_seconds, 1e-9);
+  // A concurrent build reads the table twice; a catalog change not at all.
+  EXPECT_NEAR(r.statements[1].forecast.predicted_seconds,
+              in_memory.statements[1].forecast.predicted_seconds + 2 * extra, 1e-9);
+  EXPECT_NEAR(r.statements[2].forecast.predicted_seconds, in_memory.statements[2].forecast.predicted_seconds, 1e-12);
+  ASSERT_EQ(r.notes.size(), 2u);
+  EXPECT_NE(r.notes[0].find("statement 1 (line 1): reading the first 32.0 MB of public.orders took 50 µs per page, "
+                            "5.0x the copies'"),
+            std::string::npos)
+      << r.notes[0];
+  EXPECT_NE(r.notes[1].find("statement's 2 passes"), std::string::npos) << r.notes[1];
+  EXPECT_NEAR(r.total_seconds, in_memory.total_seconds + 3 * extra, 1e-9);
+}
+
 TEST(JsonReport, CarriesTheContractFields) {
   const EstimateReport r = sample_report();
   const nlohmann::json j = nlohmann::json::parse(render_json(r));
