@@ -108,8 +108,10 @@ void apply_read_regime(reports::StatementEstimate& e, reports::EstimateReport& r
   const int passes = table_passes(st);
   if (!r.samples.source_read || passes == 0) return;
   const sampler::ReadProbe& p = *r.samples.source_read;
+  if (p.copy_seconds.empty()) return;
+  const double copy_seconds = *std::min_element(p.copy_seconds.begin(), p.copy_seconds.end());
   const estimators::ReadRegime read =
-      estimators::read_regime({p.source_pages, p.source_seconds, p.copy_pages, p.copy_seconds, r.table.heap_pages});
+      estimators::read_regime({p.source_pages, p.source_seconds, p.copy_pages, copy_seconds, r.table.heap_pages});
   if (!read.from_storage) return;
   const double extra = passes * read.extra_seconds;
   e.forecast.predicted_seconds += extra;

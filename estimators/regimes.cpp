@@ -47,7 +47,8 @@ ReadRegime read_regime(const ReadInputs& in) {
   r.source_seconds_per_page = in.source_seconds / in.source_pages;
   r.copy_seconds_per_page = in.copy_seconds / in.copy_pages;
   r.ratio = r.source_seconds_per_page / r.copy_seconds_per_page;
-  r.from_storage = r.ratio >= kFromStorageRatio;
+  const double excess = in.source_seconds - r.copy_seconds_per_page * in.source_pages;
+  r.from_storage = r.ratio >= kFromStorageRatio && excess >= kFromStorageExcessSeconds;
   if (r.from_storage) r.extra_seconds = (r.source_seconds_per_page - r.copy_seconds_per_page) * in.table_pages;
   return r;
 }

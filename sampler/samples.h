@@ -73,18 +73,18 @@ struct RoundTrip {
 };
 
 // The source read the way its full-table statements read it (a sequential
-// scan of its first pages, no parallel workers), against the same read of
-// the largest slice's copy, which is in memory: whether the table's pages
-// come from storage. Measured when the table is above a quarter of
-// shared_buffers, which PostgreSQL reads through a 256 kB ring, so the read
-// takes no buffers from the server's working set.
+// scan, no parallel workers: of its first pages, or where the last scan of
+// it stopped), against the same read of the largest slice's copy, which is
+// in memory: whether the table's pages come from storage. Measured when the
+// table is above a quarter of shared_buffers, which PostgreSQL reads through
+// a 256 kB ring, so the read takes no buffers from the server's working set.
 struct ReadProbe {
   long long source_rows = 0;
-  double source_pages = 0;   // rows read / the table's rows per page
-  double source_seconds = 0; // one read: a second would find the pages cached
-  long long copy_rows = 0;
+  double source_pages = 0;            // rows read / the table's rows per page
+  double source_seconds = 0;          // one read: a second would find the pages cached
+  long long copy_rows = 0;            // the whole copy
   double copy_pages = 0;
-  double copy_seconds = 0;   // the fastest of three reads
+  std::vector<double> copy_seconds;   // three reads; the fastest counts
 };
 
 struct Samples {

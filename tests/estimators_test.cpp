@@ -190,9 +190,13 @@ TEST(Regimes, ATableReadFromStorageAddsTheSlowerPagesToEveryPass) {
   r = read_regime(in);
   EXPECT_FALSE(r.from_storage);
   EXPECT_EQ(r.extra_seconds, 0);
-  in.source_seconds = 0.0819;  // just under 2x
+  in.source_seconds = 0.0919;  // 2.24x, and 51 ms slower
+  EXPECT_TRUE(read_regime(in).from_storage);
+  in.source_seconds = 0.0899;  // 2.19x, but only 49 ms slower: a stall's worth
   EXPECT_FALSE(read_regime(in).from_storage);
-  in.source_seconds = 0.0820;  // 2x
+  in = ReadInputs{40'000, 0.799, 2700, 0.027, 140'000};  // 399 ms slower, but under 2x per page
+  EXPECT_FALSE(read_regime(in).from_storage);
+  in.source_seconds = 0.801;  // 2x
   EXPECT_TRUE(read_regime(in).from_storage);
   // Nothing measured: nothing assumed.
   EXPECT_FALSE(read_regime({0, 0, 2700, 0.027, 140'000}).from_storage);

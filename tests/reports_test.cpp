@@ -116,7 +116,7 @@ TEST(Pipeline, ATableReadFromStorageAddsItsSlowerPagesToEachPass) {
   EXPECT_TRUE(in_memory.notes.empty()) << in_memory.notes.front();
 
   // The same samples, with the source's pages read at 5x the copy's 10 us each.
-  r.samples.source_read = sampler::ReadProbe{120'000, 4096, 0.2048, 100'000, 2000, 0.02};
+  r.samples.source_read = sampler::ReadProbe{120'000, 4096, 0.2048, 100'000, 2000, {0.025, 0.02, 0.031}};
   app::forecast_statements(r);
   ASSERT_EQ(r.statements.size(), 3u);
   const double extra = (50e-6 - 10e-6) * 23'000;  // 0.92 s a pass
