@@ -92,12 +92,19 @@ TableDefinition table_definition(pqxx::transaction_base& tx, const std::string& 
   return d;
 }
 
+// Scratch tables are left alone by autovacuum: the copies are not ANALYZEd
+// unless the migration plans queries over them, and an autovacuum worker
+// analyzing one would hold ShareUpdateExclusiveLock against the timed
+// statement (up to deadlock_timeout before it is cancelled) and take a CPU
+// from it.
+constexpr const char* kNoAutovacuum = "WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)";
+
 // CREATE TABLE from a definition, with scratch sequences for serial columns.
 void create_table(pqxx::work& tx, const std::string& schema, const std::string& table, const TableDefinition& d) {
   const std::string qualified = tx.quote_name(schema) + "." + tx.quote_name(table);
   std::vector<std::string> parts = d.column_sql;
   parts.insert(parts.end(), d.check_sql.begin(), d.check_sql.end());
-  tx.exec0("CREATE TABLE " + qualified + " (" + join(parts, ", ") + ")");
+  tx.exec0("CREATE TABLE " + qualified + " (" + join(parts, ", ") + ") " + kNoAutovacuum);
   int n = 0;
   for (const std::string& column : d.serial_columns) {
     const std::string seq_q = tx.quote_name(schema) + "." + tx.quote_name(fmt::format("{}_seq_{}", table, ++n));
@@ -367,7 +374,7 @@ long long build_working_copy(Connection& work, const SourceStructure& structure,
   const std::string slice = quote_qualified(work.raw(), scratch, kSliceTable);
   pqxx::work tx(work.raw());
   tx.exec0("DROP TABLE IF EXISTS " + work_table + " CASCADE");
-  tx.exec0("CREATE TABLE " + work_table + " (LIKE " + slice + " INCLUDING ALL)");
+  tx.exec0("CREATE TABLE " + work_table + " (LIKE " + slice + " INCLUDING ALL) " + kNoAutovacuum);
   const std::string cols = join(insertable_columns(tx, slice), ", ");
   tx.exec0("INSERT INTO " + work_table + " (" + cols + ") OVERRIDING SYSTEM VALUE SELECT " + cols + " FROM " + slice);
   for (const auto& [name, definition] : structure.constraints) {

@@ -333,6 +333,34 @@ TEST(ScratchServer, ReadsOfALargeSourceTakeNoSharedBuffersFromTheServer) {
   EXPECT_LE(one(orders_buffers) - before, 4 * 32) << "orders has " << heap_pages << " pages";
 }
 
+// Autovacuum leaves the scratch tables alone: an ANALYZE of a copy would
+// hold a lock against the timed statement.
+TEST(ScratchServer, AutovacuumIsOffOnEveryScratchTable) {
+  std::atomic<bool> done{false};
+  std::atomic<int> seen{0};
+  std::atomic<int> with_autovacuum{0};
+  std::thread watch([&] {
+    pqxx::connection c{g_server->dsn()};
+    while (!done) {
+      const pqxx::row r = pqxx::nontransaction(c).exec1(
+          "SELECT count(*), count(*) FILTER (WHERE NOT coalesce(c.reloptions @> '{autovacuum_enabled=false}', false)) "
+          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+          "WHERE n.nspname LIKE 'migsim_scratch_%' AND c.relkind = 'r'");
+      seen += r[0].as<int>();
+      with_autovacuum += r[1].as<int>();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  // orders_fk references customers_fk: the slice, the copy of customers_fk and the working copies.
+  const nlohmann::json j = estimate_json("noautovacuum.sql", "ALTER TABLE orders_fk ADD COLUMN z int DEFAULT 1;\n",
+                                         {"--table", "orders_fk"});
+  done = true;
+  watch.join();
+  ASSERT_FALSE(j.empty());
+  EXPECT_GT(seen.load(), 0);
+  EXPECT_EQ(with_autovacuum.load(), 0);
+}
+
 TEST(Tables, SortsThatSpillReportTempBytes) {
   const nlohmann::json j = estimate_json(
       "spill.sql", "SET maintenance_work_mem = '1MB';\nCREATE INDEX orders_spill_idx ON orders (status, created_at, customer_id);\n",
