@@ -98,11 +98,11 @@ int table_passes(const migration::Statement& st) {
   }
 }
 
-// The copies are read from memory. When the table's own first pages came
-// from storage (sampler::ReadProbe), every pass over the full table reads at
-// that speed instead: the estimate adds the difference, the upper bound twice
-// it (the probe saw the table's first pages; the rest may be colder), the
-// lower bound nothing (or warmer), and a note says so.
+// The copies are read from memory. When the table's pages came from storage
+// (sampler::ReadProbe), every pass over the full table reads at that speed
+// instead: the estimate adds the difference, the upper bound twice it (the
+// probe read one stretch of the table; the rest may be colder), the lower
+// bound nothing (or warmer), and a note says so.
 void apply_read_regime(reports::StatementEstimate& e, reports::EstimateReport& r, size_t index) {
   const migration::Statement& st = r.migration.statements[index];
   const int passes = table_passes(st);
@@ -117,13 +117,13 @@ void apply_read_regime(reports::StatementEstimate& e, reports::EstimateReport& r
   e.forecast.predicted_seconds += extra;
   e.forecast.high_seconds += 2 * extra;
   r.notes.push_back(fmt::format(
-      "statement {} (line {}): reading the first {} of {}.{} took {} per page, {:.1f}x the copies' (read from "
-      "memory), so its pages come from storage; the {} over its {} add {} to the estimate and up to twice that to "
-      "the upper bound",
+      "statement {} (line {}): a sequential scan read {} of {}.{} at {} per page, {:.1f}x the copies' {} (in "
+      "memory), so its pages come from storage; {} over its {} {} {} to the estimate and up to twice that to the "
+      "upper bound",
       index + 1, st.line, reports::human_bytes(p.source_pages * 8192), r.table.schema, r.table.name,
-      reports::human_seconds(read.source_seconds_per_page), read.ratio,
-      passes == 1 ? std::string("statement's pass") : fmt::format("statement's {} passes", passes),
-      reports::human_bytes(r.table.heap_pages * 8192), reports::human_seconds(extra)));
+      reports::human_seconds(read.source_seconds_per_page), read.ratio, reports::human_seconds(read.copy_seconds_per_page),
+      passes == 1 ? std::string("the statement's pass") : fmt::format("the statement's {} passes", passes),
+      reports::human_bytes(r.table.heap_pages * 8192), passes == 1 ? "adds" : "add", reports::human_seconds(extra)));
 }
 
 // A batched backfill (`-- migsim:backfill batch_size=...`): its batches on the

@@ -38,7 +38,7 @@ WalRegime wal_regime(const WalInputs& in);
 // Reading the full table against reading its slices' copies: the copies
 // were just written and are read from memory; the table's pages may come
 // from storage (a table larger than the server's cache, or not read lately).
-// The sampler reads the source's first pages and the largest copy with the
+// The sampler reads a stretch of the source and the largest copy with the
 // same sequential scan (sampler::ReadProbe).
 struct ReadInputs {
   double source_pages = 0;
@@ -52,7 +52,7 @@ struct ReadRegime {
   double source_seconds_per_page = 0;
   double copy_seconds_per_page = 0;
   double ratio = 1;              // source / copy, per page
-  bool from_storage = false;     // ratio at least kFromStorageRatio
+  bool from_storage = false;     // see kFromStorageRatio and kFromStorageExcessSeconds
   double extra_seconds = 0;      // per pass over the full table, when from_storage
 };
 

@@ -537,8 +537,9 @@ SliceRun run_migration(RunContext& ctx, long long rows, int repeat, bool round_t
 // table.
 constexpr double kProbeMinPages = 8192;
 
-// The seconds a sequential scan takes to read the first `rows` rows of
-// `qualified`, without parallel workers, in a READ ONLY transaction.
+// The seconds a sequential scan takes to read `rows` rows of `qualified`
+// (from its start, or where the last scan of it stopped: synchronize_seqscans),
+// without parallel workers, in a READ ONLY transaction.
 double timed_read(pqxx::connection& c, const std::string& qualified, long long rows, const SamplingOptions& options) {
   pqxx::read_transaction tx(c);
   limit_waits(tx, options);
@@ -571,10 +572,10 @@ std::optional<ReadProbe> probe_source_read(Connection& source, const TableProfil
   ReadProbe probe;
   probe.source_rows = std::max(1LL, std::llround(pages * rows_per_page));
   probe.source_pages = static_cast<double>(probe.source_rows) / rows_per_page;
-  say(options, fmt::format("reading the first {} rows of {}.{} as a full-table statement reads them, to see whether "
-                           "its pages come from storage",
+  say(options, fmt::format("reading {} rows of {}.{} by a sequential scan, as a full-table statement reads them, to "
+                           "see whether its pages come from storage",
                            probe.source_rows, table.schema, table.name));
-  probe.source_seconds = guarded(fmt::format("reading the first pages of {}.{}", table.schema, table.name), [&] {
+  probe.source_seconds = guarded(fmt::format("reading {}.{} by a sequential scan", table.schema, table.name), [&] {
     return timed_read(source.raw(), quote_qualified(source.raw(), table.schema, table.name), probe.source_rows, options);
   });
   return probe;

@@ -130,11 +130,12 @@ TEST(Pipeline, ATableReadFromStorageAddsItsSlowerPagesToEachPass) {
               in_memory.statements[1].forecast.predicted_seconds + 2 * extra, 1e-9);
   EXPECT_NEAR(r.statements[2].forecast.predicted_seconds, in_memory.statements[2].forecast.predicted_seconds, 1e-12);
   ASSERT_EQ(r.notes.size(), 2u);
-  EXPECT_NE(r.notes[0].find("statement 1 (line 1): reading the first 32.0 MB of public.orders took 50 µs per page, "
-                            "5.0x the copies'"),
+  EXPECT_NE(r.notes[0].find("statement 1 (line 1): a sequential scan read 32.0 MB of public.orders at 50 µs per page, "
+                            "5.0x the copies' 10 µs (in memory), so its pages come from storage; the statement's "
+                            "pass over its 179.7 MB adds 920.0 ms to the estimate"),
             std::string::npos)
       << r.notes[0];
-  EXPECT_NE(r.notes[1].find("statement's 2 passes"), std::string::npos) << r.notes[1];
+  EXPECT_NE(r.notes[1].find("the statement's 2 passes over its 179.7 MB add 1.84 s"), std::string::npos) << r.notes[1];
   EXPECT_NEAR(r.total_seconds, in_memory.total_seconds + 3 * extra, 1e-9);
 }
 
