@@ -558,14 +558,9 @@ double timed_read(pqxx::connection& c, const std::string& qualified, long long r
 // slices are copied, so that their reads have not cached its pages.
 std::optional<ReadProbe> probe_source_read(Connection& source, const TableProfile& table, long long largest_slice,
                                            const SamplingOptions& options) {
-  if (table.rows < 1 || table.heap_pages < 1) return std::nullopt;
-  const double buffers = guarded("reading shared_buffers", [&] {
-    pqxx::read_transaction tx(source.raw());
-    const double b = tx.exec1("SELECT setting::float8 FROM pg_settings WHERE name = 'shared_buffers'")[0].as<double>();
-    tx.commit();
-    return b;
-  });
-  if (table.heap_pages <= buffers / 4) return std::nullopt;
+  if (table.rows < 1 || table.heap_pages < 1 || table.heap_pages <= table.server.shared_buffers_pages / 4) {
+    return std::nullopt;
+  }
   const double rows_per_page = table.rows / table.heap_pages;
   const double pages = std::min(std::max(kProbeMinPages, static_cast<double>(largest_slice) / rows_per_page),
                                 table.heap_pages / 4);

@@ -75,7 +75,8 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
         "       current_setting('checkpoint_completion_target')::float8, "
         "       current_setting('max_parallel_maintenance_workers')::int, "
         "       (SELECT setting::float8 FROM pg_settings WHERE name = 'maintenance_work_mem'), "
-        "       (SELECT setting::float8 FROM pg_settings WHERE name = 'min_parallel_table_scan_size')");
+        "       (SELECT setting::float8 FROM pg_settings WHERE name = 'min_parallel_table_scan_size'), "
+        "       (SELECT setting::float8 FROM pg_settings WHERE name = 'shared_buffers')");
     p.server.version = s[0].as<std::string>();
     p.server.version_num = s[1].as<int>();
     p.server.shared_buffers = s[2].as<std::string>();
@@ -88,6 +89,7 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     p.server.max_parallel_maintenance_workers_count = s[9].as<int>();
     p.server.maintenance_work_mem_kb = s[10].as<double>();
     p.server.min_parallel_table_scan_pages = s[11].as<double>();
+    p.server.shared_buffers_pages = s[12].as<double>();
     const pqxx::row heap = tx.exec_params1(
         "SELECT pg_relation_size(c.oid, 'main')::float8 / current_setting('block_size')::float8, "
         "       coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions) "

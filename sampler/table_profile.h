@@ -23,6 +23,7 @@ struct ServerSettings {
   int max_parallel_maintenance_workers_count = 2;
   double maintenance_work_mem_kb = 65536;
   double min_parallel_table_scan_pages = 1024;  // 8 kB blocks
+  double shared_buffers_pages = 16384;          // NBuffers: a larger table's scans go through a ring
 };
 
 struct TableProfile {
