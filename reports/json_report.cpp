@@ -97,6 +97,7 @@ ordered_json estimate_json(const EstimateReport& r) {
       for (const auto& l : s.locks) locks.push_back({{"relation", l.relation}, {"mode", sim::lock_mode_name(l.mode)}});
       statements.push_back({{"index", i},
                             {"seconds", s.seconds},
+                            {"commit_seconds", s.commit_seconds},
                             {"locks", s.locks_observed ? locks : ordered_json(nullptr)},
                             {"rewrite", s.rewrote},
                             {"wal_bytes", s.wal_bytes},
@@ -105,7 +106,8 @@ ordered_json estimate_json(const EstimateReport& r) {
       if (s.index_workers >= 0) statements.back()["index_workers"] = s.index_workers;
       if (s.not_null_proven) statements.back()["not_null_proven"] = true;
     }
-    samples.push_back({{"n", run.rows}, {"repeat", run.repeat}, {"statements", statements}});
+    samples.push_back(
+        {{"n", run.rows}, {"repeat", run.repeat}, {"rolled_back", run.rolled_back}, {"statements", statements}});
   }
   j["samples"] = samples;
 

@@ -52,7 +52,7 @@ struct SamplingOptions {
   Allowances allow;
   std::string scratch_dsn;  // where the scratch schema lives; empty: the source's server
   // The migration is an up migration followed by its down: on the largest
-  // slice's first run, compare the copy's catalog (columns, types, defaults,
+  // slice's last (committed) run, compare the copy's catalog (columns, types, defaults,
   // NOT NULL, constraints, indexes, triggers) and its rows (count and a
   // checksum per column) before and after (Samples::round_trip).
   bool round_trip = false;

@@ -25,11 +25,17 @@ struct BatchRun {
 struct StatementRun {
   bool executed = false;        // false for BEGIN/COMMIT, which are not run
   double seconds = 0;           // statement + its commit, wall clock
+  // The commit's share of `seconds` (the WAL flush, the old files' unlink).
+  // A rolled-back run (SliceRun::rolled_back) has none of its own: it counts
+  // the committed run's of the same slice.
+  double commit_seconds = 0;
   bool locks_observed = false;  // false outside a transaction (CONCURRENTLY, VACUUM)
   std::vector<ObservedLock> locks;
   bool rewrote = false;         // the table's relfilenode changed
   long long wal_bytes = 0;      // pg_current_wal_insert_lsn difference (cluster-wide)
-  long long temp_bytes = 0;     // pg_stat_database.temp_bytes difference (whole database)
+  long long temp_bytes = 0;     // pg_stat_database.temp_bytes difference (whole database); the
+                                // committed run's in a rolled-back run (statistics are flushed
+                                // between transactions only)
   long long rows_affected = 0;
   std::vector<BatchRun> batches;  // a batched backfill's batches, in order (seconds is their sum)
   std::string batch_key;          // the column they paged by
@@ -41,10 +47,15 @@ struct StatementRun {
   bool not_null_proven = false;
 };
 
-// The whole migration, run once on a fresh copy of one slice.
+// The whole migration, run once on a copy of one slice.
 struct SliceRun {
   long long rows = 0;   // rows in the copy
   int repeat = 0;       // 0-based
+  // Run in one transaction and rolled back, so that the next repeat reuses
+  // the copy (a migration of DDL that can run in a transaction block; see the
+  // sampler). Its locks are not observed (the committed run's are); the last
+  // repeat of each slice commits.
+  bool rolled_back = false;
   std::vector<StatementRun> statements;  // parallel to Migration::statements
 };
 
@@ -97,7 +108,7 @@ struct Samples {
   std::vector<SliceRun> runs;
   std::vector<SliceStats> slice_stats;  // one per slice, when the source has statistics
   std::vector<std::string> notes;     // things the user should know
-  std::optional<RoundTrip> round_trip;  // SamplingOptions::round_trip: checked on the largest slice's first run
+  std::optional<RoundTrip> round_trip;  // SamplingOptions::round_trip: checked on the largest slice's last run
   std::optional<ReadProbe> source_read;  // see ReadProbe; none for a table within a quarter of shared_buffers
 };
 

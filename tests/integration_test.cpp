@@ -138,6 +138,14 @@ TEST(Estimate, RewriteOn200kRowsLeavesTheSourceUntouchedAndNoScratchSchema) {
     const auto& st = s.at("statements")[0];
     EXPECT_TRUE(st.at("rewrite").get<bool>()) << s.dump();
     EXPECT_GT(st.at("wal_bytes").get<long long>(), 0);
+    // DDL in a transaction block: the first repeat of each slice is rolled
+    // back and the second reuses its copy, commits, and shows its locks.
+    const bool first = s.at("repeat") == 0;
+    EXPECT_EQ(s.at("rolled_back").get<bool>(), first) << s.dump();
+    if (first) {
+      EXPECT_TRUE(st.at("locks").is_null()) << st.dump();
+      continue;
+    }
     bool access_exclusive = false;
     for (const auto& l : st.at("locks")) access_exclusive = access_exclusive || l.at("mode") == "AccessExclusiveLock";
     EXPECT_TRUE(access_exclusive) << st.dump();
@@ -188,11 +196,87 @@ TEST(Estimate, SmallTableIsCopiedWholeAndSequencesStayUntouched) {
 nlohmann::json estimate_json(const std::string& name, const std::string& sql, std::vector<std::string> extra = {}) {
   const std::string migration = write_file(name, sql);
   std::vector<std::string> args = {"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--format", "json",
-                                   "--quiet", "--repeats", "1"};
+                                   "--quiet"};
+  // One run per slice unless `extra` asks for more.
+  if (std::find(extra.begin(), extra.end(), "--repeats") == extra.end()) extra.insert(extra.end(), {"--repeats", "1"});
   args.insert(args.end(), extra.begin(), extra.end());
   const CliResult r = run(args);
   EXPECT_EQ(r.code, 0) << r.err;
   return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+}
+
+// Counts the copies of orders migsim builds in scratch schemas, through an
+// event trigger on CREATE TABLE, while it lives.
+class CopiesBuilt {
+ public:
+  CopiesBuilt() {
+    query_one("CREATE TABLE copies_built (identity text); "
+              // (An INSERT only when one is built: a statement of the migration that
+              // opened copies_built for writing would trip the sampler's lock fence.)
+              "CREATE FUNCTION log_copies() RETURNS event_trigger LANGUAGE plpgsql AS $$ DECLARE c record; BEGIN "
+              "  FOR c IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP "
+              "    IF c.command_tag = 'CREATE TABLE' AND c.object_identity ~ '^migsim_scratch_.*[.]orders$' THEN "
+              "      INSERT INTO copies_built VALUES (c.object_identity); END IF; END LOOP; END $$; "
+              "CREATE EVENT TRIGGER log_copies ON ddl_command_end EXECUTE FUNCTION log_copies(); SELECT 1");
+  }
+  ~CopiesBuilt() {
+    try {
+      query_one("DROP EVENT TRIGGER log_copies; DROP FUNCTION log_copies(); DROP TABLE copies_built; SELECT 1");
+    } catch (const std::exception&) {
+    }
+  }
+  CopiesBuilt(const CopiesBuilt&) = delete;
+  CopiesBuilt& operator=(const CopiesBuilt&) = delete;
+  int count() const { return std::stoi(query_one("SELECT count(*) FROM copies_built")); }
+};
+
+TEST(Estimate, RepeatsOfDdlShareOneCopyRolledBackAndWritesGetAFreshCopyEachRun) {
+  const std::string before = fingerprint("orders");
+  {
+    const CopiesBuilt copies;
+    // Several statements, one of them a SET that must hold for the later ones.
+    const nlohmann::json j = estimate_json("ddl.sql",
+                                           "SET lock_timeout = '3s';\n"
+                                           "ALTER TABLE orders ADD COLUMN shard int DEFAULT 7;\n"
+                                           "CREATE INDEX orders_shard_idx ON orders (shard);\n",
+                                           {"--repeats", "3", "--max-slice-rows", "9000"});
+    ASSERT_FALSE(j.empty());
+    EXPECT_EQ(copies.count(), 3);  // one per slice
+    const auto& samples = j.at("samples");
+    ASSERT_EQ(samples.size(), 9u);
+    for (size_t k = 0; k < 3; ++k) {
+      const auto& committed = samples[3 * k + 2];
+      EXPECT_FALSE(committed.at("rolled_back").get<bool>()) << committed.dump();
+      // The committed run shows each statement's own lock.
+      EXPECT_EQ(committed.at("statements")[1].at("locks")[0].at("mode"), "AccessExclusiveLock") << committed.dump();
+      EXPECT_EQ(committed.at("statements")[2].at("locks")[0].at("mode"), "ShareLock") << committed.dump();
+      for (size_t r = 0; r < 2; ++r) {
+        const auto& run = samples[3 * k + r];
+        EXPECT_TRUE(run.at("rolled_back").get<bool>()) << run.dump();
+        EXPECT_EQ(run.at("n"), committed.at("n"));
+        for (size_t i = 0; i < 2; ++i) {
+          const auto& st = run.at("statements")[i];
+          const auto& own = committed.at("statements")[i];
+          // A rolled-back run counts the committed run's commit, and measured the rest itself.
+          EXPECT_EQ(st.at("commit_seconds"), own.at("commit_seconds"));
+          EXPECT_GE(st.at("seconds").get<double>(), st.at("commit_seconds").get<double>());
+          EXPECT_TRUE(st.at("locks").is_null());
+        }
+        EXPECT_GT(run.at("statements")[2].at("wal_bytes").get<long long>(), 0);  // the index build, measured in the run
+      }
+    }
+  }
+  {
+    const CopiesBuilt copies;
+    // A write to rows leaves dead versions when rolled back: every run commits on a copy of its own.
+    const nlohmann::json j = estimate_json("dml.sql", "UPDATE orders SET quantity = quantity + 1;\n",
+                                           {"--repeats", "2", "--max-slice-rows", "9000"});
+    ASSERT_FALSE(j.empty());
+    EXPECT_EQ(copies.count(), 6);
+    for (const auto& run : j.at("samples")) EXPECT_FALSE(run.at("rolled_back").get<bool>()) << run.dump();
+  }
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(scratch_schemas(), 0);
 }
 
 TEST(Tables, EmptyAndOneRowTablesAreCopiedWholeAndNotExtrapolated) {
@@ -515,6 +599,23 @@ TEST(Safety, AWriteOutsideTheCopyIsRolledBackAndReported) {
            "public.audit_write"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("sneaky.sql:1:1: the statement took RowExclusiveLock on public.audit"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(query_one("SELECT count(*) FROM audit"), audit_before);
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
+TEST(Safety, TheFenceHoldsInARolledBackRun) {
+  const std::string audit_before = query_one("SELECT count(*) FROM audit");
+  const std::string before = fingerprint("orders");
+  // A rewrite (volatile default) is DDL whose repeats roll back; its default writes elsewhere.
+  const std::string migration =
+      write_file("sneaky_default.sql", "ALTER TABLE orders ADD COLUMN stamp text DEFAULT public.audit_write();\n");
+  const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--quiet",
+                           "--allow-function", "public.audit_write", "--max-slice-rows", "9000"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("sneaky_default.sql:1:1: the statement took RowExclusiveLock on public.audit"),
+            std::string::npos)
       << r.err;
   EXPECT_EQ(query_one("SELECT count(*) FROM audit"), audit_before);
   EXPECT_EQ(fingerprint("orders"), before);
