@@ -797,7 +797,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
     const long long rows = guarded(fmt::format("copying a slice of {}.{}", table.schema, table.name),
                                    [&] { return copy_slice(dsn, scratch_dsn, structure, work, table, scratch.name(), ladder[k], options); });
     guarded("vacuuming the slice", [&] {
-      vacuum(work, detail::quote_qualified(work.raw(), scratch.name(), kSliceTable), true);
+      vacuum_slice(work, detail::quote_qualified(work.raw(), scratch.name(), kSliceTable));
       // The copies of referenced tables are read as they are (by a foreign
       // key's validation, or a join): in steady state too.
       for (const ReferencedTable& ref : structure.referenced) {

@@ -139,6 +139,21 @@ void vacuum(Connection& conn, const std::string& qualified, bool analyze) {
   tx.exec0((analyze ? "VACUUM (ANALYZE) " : "VACUUM ") + qualified);
 }
 
+void vacuum_slice(Connection& conn, const std::string& qualified) {
+  pqxx::nontransaction tx(conn.raw());
+  tx.exec0("SET default_statistics_target = 10");
+  try {
+    tx.exec0("VACUUM (ANALYZE) " + qualified);
+  } catch (...) {
+    try {
+      tx.exec0("RESET default_statistics_target");
+    } catch (...) {  // the connection is gone: the VACUUM's error is the one to report
+    }
+    throw;
+  }
+  tx.exec0("RESET default_statistics_target");
+}
+
 SourceStructure read_structure(Connection& source, const TableProfile& table, const SamplingOptions& options) {
   SourceStructure s;
   pqxx::read_transaction tx(source.raw());
