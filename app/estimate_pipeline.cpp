@@ -278,7 +278,7 @@ void forecast_statements(reports::EstimateReport& r, double batch_target_seconds
     std::vector<estimators::Point> points;
     for (const auto& run : r.samples.runs) {
       const auto& s = run.statements.at(i);
-      if (s.executed) points.push_back({static_cast<double>(run.rows), s.seconds});
+      if (s.executed) points.push_back({static_cast<double>(run.rows), s.seconds, static_cast<double>(run.bytes)});
     }
     bool constant = st.effect == migration::Effect::catalog || st.effect == migration::Effect::none;
     if (!constant && e.observed.not_null_proven) {
@@ -295,7 +295,7 @@ void forecast_statements(reports::EstimateReport& r, double batch_target_seconds
                                     "estimated from its timings instead",
                                     i + 1, st.line, migration::effect_name(st.effect)));
     }
-    e.forecast = estimators::forecast(points, r.table.rows,
+    e.forecast = estimators::forecast(points, r.table.rows, static_cast<double>(r.table.table_bytes),
                                       constant ? estimators::Scaling::constant : scaling_of(st));
     note_index_workers(r, i);
     if (st.effect == migration::Effect::dml) apply_wal_regime(e, r, i);

@@ -60,6 +60,11 @@ double median(std::vector<double> v) {
 
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence,
                   double min_relative_noise) {
+  return forecast(points, target_rows, 0, scaling, confidence, min_relative_noise);
+}
+
+Forecast forecast(const std::vector<Point>& points, double target_rows, double target_bytes, Scaling scaling,
+                  double confidence, double min_relative_noise) {
   Forecast f;
   f.confidence = confidence;
   f.target_rows = target_rows;
@@ -139,12 +144,36 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
   double smaller_largest = 0;
   for (const Point& p : smaller) smaller_largest = std::max(smaller_largest, p.rows);
   const double measured_smaller_largest = median(seconds_at(smaller, smaller_largest));
+  // The bytes of the largest slice's copy, where every point has its copy's
+  // bytes and they differ between sizes: then work that grows with the rows
+  // is also fitted in bytes (the per-page and per-byte part of the work, on a
+  // table whose bytes per row the slices do not share: bloat, wide or TOASTed
+  // values, skew). A sort's work is in its keys, so not for Scaling::sorts.
+  double largest_bytes = 0;
+  {
+    std::vector<double> bytes_at_largest;
+    bool every = target_bytes > 0;
+    std::vector<double> sizes;
+    for (const Point& p : points) {
+      every = every && p.bytes > 0;
+      sizes.push_back(p.bytes);
+      if (p.rows == largest) bytes_at_largest.push_back(p.bytes);
+    }
+    std::sort(sizes.begin(), sizes.end());
+    const bool distinct = std::unique(sizes.begin(), sizes.end()) - sizes.begin() >= 2;
+    if (every && distinct && scaling == Scaling::grows) largest_bytes = median(bytes_at_largest);
+  }
+  // A model's size variable at the target and at the largest slice.
+  auto target_size = [&](Model m) { return m == Model::linear_bytes ? target_bytes : target_rows; };
+  auto largest_size = [&](Model m) { return m == Model::linear_bytes ? largest_bytes : largest; };
+
   std::vector<Fit> fits;
   std::vector<bool> floored;
-  for (Model m : {Model::linear, Model::n_log_n, Model::power_law}) {
+  for (Model m : {Model::linear, Model::n_log_n, Model::power_law, Model::linear_bytes}) {
     // A comparison sort is never linear: slices a factor of 3 apart cannot
     // tell the log factor from noise, so linear is not a candidate for it.
     if (scaling == Scaling::sorts && m == Model::linear) continue;
+    if (m == Model::linear_bytes && largest_bytes <= 0) continue;
     Candidate c;
     c.model = m;
     const Fit full = fit(m, points);
@@ -153,10 +182,10 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
     // linear model's intercept holds it), and would shrink the per-row cost
     // as the table grows.
     if (m == Model::power_law && full.coefficients.size() == 2 && full.coefficients[1] < kMinPowerLawExponent) continue;
-    const double extrapolated = full.predict(target_rows);
+    const double extrapolated = full.predict(target_size(m));
     c.predicted_seconds = std::max(extrapolated, measured_largest);
     if (distinct_smaller >= 2) {
-      const double held = std::max(fit(m, smaller).predict(largest), measured_smaller_largest);
+      const double held = std::max(fit(m, smaller).predict(largest_size(m)), measured_smaller_largest);
       c.held_out_error = std::abs(std::log(std::max(held, 1e-9) / std::max(measured_largest, 1e-9)));
     } else {
       c.held_out_error = full.relative_sigma;  // no room to hold a size out
@@ -195,7 +224,7 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
   f.extrapolated = true;
   Fit widened = chosen;
   widened.relative_sigma = std::max(chosen.relative_sigma, min_relative_noise);
-  const double se = widened.prediction_error(target_rows);
+  const double se = widened.prediction_error(target_size(chosen.model));
   // Where the floor dominates, the noise level is taken as known (normal
   // quantile); otherwise it was estimated from few points (Student's t).
   const bool floor_dominates = chosen.relative_sigma < min_relative_noise;
@@ -218,9 +247,16 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
   for (const Point& p : points) smallest = std::min(smallest, p.rows);
   smallest = std::max(smallest, 1.0);
   constexpr int kCurvePoints = 24;
+  // For the bytes model, bytes at `rows`: the largest slice's per row up to
+  // it, then in a straight line to the table's.
+  auto size_at = [&](double rows) {
+    if (chosen.model != Model::linear_bytes) return rows;
+    if (rows <= largest) return rows * largest_bytes / largest;
+    return largest_bytes + (target_bytes - largest_bytes) * (rows - largest) / (target_rows - largest);
+  };
   for (int i = 0; i <= kCurvePoints; ++i) {
     const double rows = smallest * std::pow(target_rows / smallest, static_cast<double>(i) / kCurvePoints);
-    f.curve.emplace_back(rows, std::max(chosen.predict(rows), 1e-6));
+    f.curve.emplace_back(rows, std::max(chosen.predict(size_at(rows)), 1e-6));
   }
   return f;
 }

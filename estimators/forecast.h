@@ -58,6 +58,15 @@ struct Forecast {
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence = 0.9,
                   double min_relative_noise = 0.10);
 
+// The same, for a table of `target_bytes` (pg_table_size): when every point
+// carries its copy's bytes, work that grows with the rows (Scaling::grows) is
+// also fitted linearly in bytes, scored on the held-out slice like the others
+// and, when it scores nearly as well, held in the interval: the linear model
+// in rows stays the one extrapolated unless bytes predict the held-out slice
+// clearly better (slices whose bytes per row differ from one another).
+Forecast forecast(const std::vector<Point>& points, double target_rows, double target_bytes, Scaling scaling,
+                  double confidence = 0.9, double min_relative_noise = 0.10);
+
 // Student's t quantile for a two-sided interval of `confidence` with `df`
 // degrees of freedom (tabulated for 90 %; other confidences scaled by the
 // normal quantiles).

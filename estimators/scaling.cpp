@@ -16,7 +16,7 @@ constexpr double kMinSeconds = 1e-6;
 Eigen::RowVectorXd basis(Model model, double n) {
   Eigen::RowVectorXd x(model == Model::constant ? 1 : 2);
   x(0) = 1.0;
-  if (model == Model::linear) x(1) = n;
+  if (model == Model::linear || model == Model::linear_bytes) x(1) = n;
   if (model == Model::n_log_n) x(1) = n * std::log(std::max(n, 1.0));
   if (model == Model::power_law) x(1) = std::log(std::max(n, 1.0));
   return x;
@@ -30,17 +30,20 @@ std::string_view model_name(Model model) {
     case Model::linear: return "linear";
     case Model::n_log_n: return "n_log_n";
     case Model::power_law: return "power_law";
+    case Model::linear_bytes: return "linear_bytes";
   }
   return "unknown";
 }
+
+double size_of(Model model, const Point& point) { return model == Model::linear_bytes ? point.bytes : point.rows; }
 
 Fit fit(Model model, const std::vector<Point>& points) {
   if (points.empty()) throw std::invalid_argument("fit: no points");
   const int p = model == Model::constant ? 1 : 2;
   std::set<double> distinct;
-  for (const Point& pt : points) distinct.insert(pt.rows);
+  for (const Point& pt : points) distinct.insert(size_of(model, pt));
   if (static_cast<int>(distinct.size()) < p) {
-    throw std::invalid_argument("fit: a two-parameter model needs at least two distinct row counts");
+    throw std::invalid_argument("fit: a two-parameter model needs at least two distinct sizes");
   }
   const int m = static_cast<int>(points.size());
   Eigen::MatrixXd X(m, p);
@@ -48,7 +51,7 @@ Fit fit(Model model, const std::vector<Point>& points) {
   Eigen::VectorXd w(m);
   for (int i = 0; i < m; ++i) {
     const double t = std::max(points[i].seconds, kMinSeconds);
-    X.row(i) = basis(model, points[i].rows);
+    X.row(i) = basis(model, size_of(model, points[i]));
     if (model == Model::power_law) {
       y(i) = std::log(t);  // log space: relative error is plain error
       w(i) = 1.0;

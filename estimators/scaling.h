@@ -7,18 +7,26 @@
 
 namespace migsim::estimators {
 
-// One measurement: the statement took `seconds` on a copy of `rows` rows.
+// One measurement: the statement took `seconds` on a copy of `rows` rows
+// taking `bytes` (pg_table_size; 0 when not known).
 struct Point {
   double rows = 0;
   double seconds = 0;
+  double bytes = 0;
 };
 
 enum class Model {
-  constant,   // t = a                    (catalog-only changes)
-  linear,     // t = a + b·n              (rewrites, scans, DML)
-  n_log_n,    // t = a + b·n·ln n         (sorts: index builds)
-  power_law,  // t = a·n^k                (anything else that grows)
+  constant,      // t = a                    (catalog-only changes)
+  linear,        // t = a + b·n              (rewrites, scans, DML)
+  n_log_n,       // t = a + b·n·ln n         (sorts: index builds)
+  power_law,     // t = a·n^k                (anything else that grows)
+  linear_bytes,  // t = a + b·B, B the table's bytes (work per page or per byte: wide, TOAST-heavy
+                 // or bloated tables, whose bytes per row the slices need not share)
 };
+
+// What a model's size variable is for a measurement: its bytes for
+// linear_bytes, its rows for the others.
+double size_of(Model model, const Point& point);
 
 std::string_view model_name(Model model);
 
@@ -45,8 +53,9 @@ struct Fit {
 };
 
 // Fits `model` to `points`. Requires at least one point, and at least two
-// distinct row counts for the two-parameter models (throws
+// distinct sizes (size_of) for the two-parameter models (throws
 // std::invalid_argument otherwise). Non-positive times are clamped to 1 µs.
+// The fit's predict() and errors take the model's size variable.
 Fit fit(Model model, const std::vector<Point>& points);
 
 }  // namespace migsim::estimators

@@ -64,6 +64,7 @@ ordered_json estimate_json(const EstimateReport& r) {
                    {"seed", r.samples.seed},
                    {"repeats", r.samples.repeats},
                    {"slice_rows", r.samples.slice_rows},
+                   {"slice_bytes", r.samples.slice_bytes},
                    {"whole_table", r.samples.whole_table}};
 
   ordered_json representativeness = ordered_json::array();
@@ -106,8 +107,11 @@ ordered_json estimate_json(const EstimateReport& r) {
       if (s.index_workers >= 0) statements.back()["index_workers"] = s.index_workers;
       if (s.not_null_proven) statements.back()["not_null_proven"] = true;
     }
-    samples.push_back(
-        {{"n", run.rows}, {"repeat", run.repeat}, {"rolled_back", run.rolled_back}, {"statements", statements}});
+    samples.push_back({{"n", run.rows},
+                       {"bytes", run.bytes},
+                       {"repeat", run.repeat},
+                       {"rolled_back", run.rolled_back},
+                       {"statements", statements}});
   }
   j["samples"] = samples;
 

@@ -796,8 +796,15 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
     const auto t0 = Clock::now();
     const long long rows = guarded(fmt::format("copying a slice of {}.{}", table.schema, table.name),
                                    [&] { return copy_slice(dsn, scratch_dsn, structure, work, table, scratch.name(), ladder[k], options); });
+    long long bytes = 0;
     guarded("vacuuming the slice", [&] {
-      vacuum_slice(work, detail::quote_qualified(work.raw(), scratch.name(), kSliceTable));
+      const std::string slice = detail::quote_qualified(work.raw(), scratch.name(), kSliceTable);
+      vacuum_slice(work, slice);
+      {
+        pqxx::read_transaction tx(work.raw());
+        bytes = tx.exec_params1("SELECT pg_table_size($1::regclass)", slice)[0].as<long long>();
+        tx.commit();
+      }
       // The copies of referenced tables are read as they are (by a foreign
       // key's validation, or a join): in steady state too.
       for (const ReferencedTable& ref : structure.referenced) {
@@ -805,6 +812,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       }
     });
     samples.slice_rows.push_back(rows);
+    samples.slice_bytes.push_back(bytes);
     say(options, fmt::format("slice {}/{}: {} rows copied in {:.1f} s", k + 1, ladder.size(), rows,
                              seconds_between(t0, Clock::now())));
     if (!structure.stats.empty() && rows > 0) {
@@ -840,6 +848,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       plan.roll_back = reuse && !last;
       plan.round_trip = options.round_trip && last && k + 1 == ladder.size();
       samples.runs.push_back(run_once(ctx, rows, r, plan, samples));
+      samples.runs.back().bytes = bytes;
       if (last) count_commit(samples, first_run);
       const double took = seconds_between(t1, Clock::now());
       // Remaining time: runs cost about their rows times the seconds per row seen so far.

@@ -50,6 +50,7 @@ struct StatementRun {
 // The whole migration, run once on a copy of one slice.
 struct SliceRun {
   long long rows = 0;   // rows in the copy
+  long long bytes = 0;  // the slice's pg_table_size (heap, TOAST, FSM, VM), as the source's table_bytes
   int repeat = 0;       // 0-based
   // Run in one transaction and rolled back, so that the next repeat reuses
   // the copy (a migration of DDL that can run in a transaction block; see the
@@ -104,6 +105,7 @@ struct Samples {
   int seed = 0;
   int repeats = 0;
   std::vector<long long> slice_rows;  // the ladder, as copied
+  std::vector<long long> slice_bytes; // parallel to slice_rows: each slice's pg_table_size after VACUUM
   bool whole_table = false;           // the table was small enough to copy whole
   std::vector<SliceRun> runs;
   std::vector<SliceStats> slice_stats;  // one per slice, when the source has statistics

@@ -73,6 +73,65 @@ TEST(Forecast, LinearTruthIsPredictedWithinNoiseAndInsideTheInterval) {
   EXPECT_GT(f.high_seconds, f.predicted_seconds);
 }
 
+TEST(Fit, LinearInBytesFitsTheBytes) {
+  const std::vector<Point> pts = {{1000, 0.011, 2e5}, {3000, 0.031, 6e5}, {10000, 0.101, 2e6}};
+  const Fit f = fit(Model::linear_bytes, pts);
+  EXPECT_NEAR(f.coefficients[0], 0.001, 1e-9);
+  EXPECT_NEAR(f.coefficients[1], 5e-8, 1e-14);
+  EXPECT_NEAR(f.predict(2e9), 0.001 + 100.0, 1e-6);
+  EXPECT_THROW(fit(Model::linear_bytes, {{1000, 1.0, 0}, {3000, 2.0, 0}}), std::invalid_argument);
+}
+
+// Slices of 200 bytes per row; the table holds 400 per row (bloat, or values
+// the slices did not catch): work per byte is linear in rows on the slices,
+// and twice that on the table.
+std::vector<Point> per_byte_slices() {
+  std::vector<Point> pts;
+  for (double rows : {10000.0, 30000.0, 100000.0}) {
+    for (double noise : {-0.03, 0.0, 0.03}) pts.push_back({rows, (0.002 + 1e-8 * 200 * rows) * (1 + noise), 200 * rows});
+  }
+  return pts;
+}
+
+TEST(Forecast, BytesPerRowTheSlicesDoNotShareWidenTheInterval) {
+  const Forecast f = forecast(per_byte_slices(), 1e7, 400 * 1e7, Scaling::grows);
+  // Rows and bytes predict the held-out slice equally well: the linear model in rows is
+  // extrapolated, and the interval reaches up to what the table's bytes say.
+  EXPECT_EQ(f.model, Model::linear);
+  bool tried = false;
+  for (const Candidate& c : f.candidates) tried = tried || c.model == Model::linear_bytes;
+  EXPECT_TRUE(tried);
+  EXPECT_NEAR(f.predicted_seconds, 0.002 + 1e-8 * 200 * 1e7, 1.0);
+  EXPECT_GE(f.high_seconds, 0.002 + 1e-8 * 400 * 1e7 - 1.0);
+  // Without the table's bytes, no bytes model and an interval around the rows' prediction.
+  const Forecast rows_only = forecast(per_byte_slices(), 1e7, Scaling::grows);
+  for (const Candidate& c : rows_only.candidates) EXPECT_NE(c.model, Model::linear_bytes);
+  EXPECT_LT(rows_only.high_seconds, 0.002 + 1e-8 * 300 * 1e7);
+}
+
+TEST(Forecast, SlicesOfUnequalWidthAreExtrapolatedInBytes) {
+  // Skewed data: the larger slices caught wider rows (200, 400, 800 bytes per row), and the
+  // time follows the bytes, as the table's 600 bytes per row will.
+  std::vector<Point> pts;
+  const double widths[] = {200, 400, 800};
+  const double sizes[] = {10000, 30000, 100000};
+  for (int k = 0; k < 3; ++k) {
+    const double bytes = widths[k] * sizes[k];
+    for (int r = 0; r < 3; ++r) pts.push_back({sizes[k], 0.001 + 2e-9 * bytes, bytes});
+  }
+  const Forecast f = forecast(pts, 1e7, 600 * 1e7, Scaling::grows);
+  EXPECT_EQ(f.model, Model::linear_bytes) << f.reason;
+  EXPECT_NEAR(f.predicted_seconds, 0.001 + 2e-9 * 600 * 1e7, 0.05);
+  EXPECT_LE(f.low_seconds, f.predicted_seconds);
+  EXPECT_GE(f.high_seconds, f.predicted_seconds);
+  ASSERT_FALSE(f.curve.empty());
+  EXPECT_NEAR(f.curve.back().second, f.predicted_seconds, 0.05);
+  // A sort's work is in its keys: never fitted in bytes.
+  for (const Candidate& c : forecast(pts, 1e7, 600 * 1e7, Scaling::sorts).candidates) {
+    EXPECT_NE(c.model, Model::linear_bytes);
+  }
+}
+
 TEST(Forecast, SuperlinearTruthPicksASuperlinearModel) {
   const auto truth = [](double n) { return 1e-8 * std::pow(n, 1.5); };
   const Forecast f = forecast(synthetic(truth, 0.0, 5), 1e6, Scaling::grows);

@@ -132,6 +132,16 @@ TEST(Estimate, RewriteOn200kRowsLeavesTheSourceUntouchedAndNoScratchSchema) {
   EXPECT_EQ(j.at("table").at("name"), "orders");
   EXPECT_NEAR(j.at("table").at("rows").get<double>(), kRows, kRows * 0.02);
   EXPECT_EQ(j.at("sampling").at("slice_rows").size(), 3u);
+  // Each slice's bytes, for the model linear in bytes, which a rewrite is also fitted with.
+  const auto& bytes = j.at("sampling").at("slice_bytes");
+  ASSERT_EQ(bytes.size(), 3u);
+  EXPECT_GT(bytes[0].get<long long>(), 0);
+  EXPECT_LT(bytes[0].get<long long>(), bytes[1].get<long long>());
+  EXPECT_LT(bytes[1].get<long long>(), bytes[2].get<long long>());
+  EXPECT_LT(bytes[2].get<long long>(), j.at("table").at("table_bytes").get<long long>());
+  bool fitted_in_bytes = false;
+  for (const auto& c : j.at("statements")[0].at("candidates")) fitted_in_bytes = fitted_in_bytes || c.at("model") == "linear_bytes";
+  EXPECT_TRUE(fitted_in_bytes) << j.at("statements")[0].at("candidates").dump();
   EXPECT_TRUE(j.at("sampling").at("source_read").is_null());  // 36 MB: within a quarter of shared_buffers
   ASSERT_EQ(j.at("samples").size(), 6u);  // 3 slices x 2 repeats
   for (const auto& s : j.at("samples")) {
