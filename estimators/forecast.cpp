@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -153,14 +154,16 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   {
     std::vector<double> bytes_at_largest;
     bool every = target_bytes > 0;
-    std::vector<double> sizes;
+    std::set<double> sizes;
+    std::set<std::pair<double, double>> slices;  // (rows, bytes)
     for (const Point& p : points) {
       every = every && p.bytes > 0;
-      sizes.push_back(p.bytes);
+      sizes.insert(p.bytes);
+      slices.insert({p.rows, p.bytes});
       if (p.rows == largest) bytes_at_largest.push_back(p.bytes);
     }
-    std::sort(sizes.begin(), sizes.end());
-    const bool distinct = std::unique(sizes.begin(), sizes.end()) - sizes.begin() >= 2;
+    // Each slice size with bytes of its own (so that every fit in rows can be made in bytes).
+    const bool distinct = sizes.size() == slices.size() && sizes.size() == static_cast<size_t>(distinct_all);
     if (every && distinct && scaling == Scaling::grows) largest_bytes = median(bytes_at_largest);
   }
   // A model's size variable at the target and at the largest slice.

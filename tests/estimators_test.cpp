@@ -103,6 +103,14 @@ TEST(Forecast, BytesPerRowTheSlicesDoNotShareWidenTheInterval) {
   EXPECT_TRUE(tried);
   EXPECT_NEAR(f.predicted_seconds, 0.002 + 1e-8 * 200 * 1e7, 1.0);
   EXPECT_GE(f.high_seconds, 0.002 + 1e-8 * 400 * 1e7 - 1.0);
+  // Two slice sizes of the same bytes cannot be fitted in bytes: no bytes model, no failure.
+  std::vector<Point> same = per_byte_slices();
+  for (Point& p : same) {
+    if (p.rows == 10000) p.bytes = 30000 * 200;
+  }
+  const Forecast shared = forecast(same, 1e7, 400 * 1e7, Scaling::grows);
+  for (const Candidate& c : shared.candidates) EXPECT_NE(c.model, Model::linear_bytes);
+  EXPECT_EQ(shared.model, Model::linear);
   // Without the table's bytes, no bytes model and an interval around the rows' prediction.
   const Forecast rows_only = forecast(per_byte_slices(), 1e7, Scaling::grows);
   for (const Candidate& c : rows_only.candidates) EXPECT_NE(c.model, Model::linear_bytes);
