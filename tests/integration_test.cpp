@@ -244,7 +244,8 @@ TEST(Estimate, RepeatsOfDdlShareOneCopyRolledBackAndWritesGetAFreshCopyEachRun) 
   const std::string before = fingerprint("orders");
   {
     const CopiesBuilt copies;
-    // Several statements, one of them a SET that must hold for the later ones.
+    // Several statements in one rolled-back transaction, a SET among them (that the SET holds
+    // for the later ones is checked in IndexBuildsOnTheCopiesGetTheFullTablesParallelWorkers).
     const nlohmann::json j = estimate_json("ddl.sql",
                                            "SET lock_timeout = '3s';\n"
                                            "ALTER TABLE orders ADD COLUMN shard int DEFAULT 7;\n"
@@ -477,8 +478,11 @@ TEST(Tables, IndexBuildsOnTheCopiesGetTheFullTablesParallelWorkers) {
            {"CREATE INDEX orders_workers_idx ON orders (created_at);\n", std::stoi(planned)},
            {"SET maintenance_work_mem = '1MB';\nCREATE INDEX orders_workers_idx ON orders (created_at);\n", 0},
            {"ALTER TABLE orders ALTER COLUMN quantity TYPE bigint;\n", std::stoi(planned)}}) {
-    const nlohmann::json j = estimate_json("workers.sql", sql, {"--max-slice-rows", "6000"});
+    // Two repeats: the first is rolled back, with the migration's statements in one transaction,
+    // where a SET must still hold for the statements after it.
+    const nlohmann::json j = estimate_json("workers.sql", sql, {"--max-slice-rows", "6000", "--repeats", "2"});
     ASSERT_FALSE(j.empty()) << sql;
+    EXPECT_TRUE(j.at("samples")[0].at("rolled_back").get<bool>());
     for (const auto& run : j.at("samples")) {
       const auto& st = run.at("statements").back();
       ASSERT_TRUE(st.contains("index_workers")) << st.dump();
