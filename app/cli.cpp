@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -65,6 +66,7 @@ struct CommonOptions {
   std::string output;
   int seed = 42;
   int repeats = 3;
+  std::string agreement = "5%";
   long long max_slice_rows = 200'000;
   int statement_timeout_ms = 60'000;
   int lock_timeout_ms = 2'000;
@@ -84,6 +86,9 @@ void add_common(po::options_description& d, CommonOptions& o) {
       ("output,o", po::value(&o.output), "write the format given without a FILE here instead of standard output")
       ("seed", po::value(&o.seed)->default_value(o.seed), "TABLESAMPLE REPEATABLE seed")
       ("repeats", po::value(&o.repeats)->default_value(o.repeats), "runs of the migration per slice size")
+      ("agreement", po::value(&o.agreement)->default_value(o.agreement),
+       "when each run needs a copy of its own (a migration that writes rows, CONCURRENTLY, VACUUM), a slice size's "
+       "runs stop once two agree within this (e.g. 5%, 0.05; 0: always --repeats)")
       ("max-slice-rows", po::value(&o.max_slice_rows)->default_value(o.max_slice_rows),
        "rows in the largest slice (the ladder is this, 1/3 and 1/9 of it)")
       ("statement-timeout", po::value(&o.statement_timeout_ms)->default_value(o.statement_timeout_ms),
@@ -160,6 +165,20 @@ std::vector<std::pair<std::string, std::string>> output_formats(const CommonOpti
   return out;
 }
 
+// --agreement: a fraction ("0.05") or a percentage ("5%"), from 0 to 100 %.
+double parse_agreement(const std::string& text) {
+  std::string number = text;
+  const bool percent = !number.empty() && number.back() == '%';
+  if (percent) number.pop_back();
+  char* end = nullptr;
+  const double value = std::strtod(number.c_str(), &end);
+  const double fraction = percent ? value / 100 : value;
+  if (number.empty() || end != number.c_str() + number.size() || !(fraction >= 0 && fraction <= 1)) {
+    throw UsageError(fmt::format("--agreement: '{}' is not a fraction from 0 to 1 or a percentage (e.g. 5%)", text));
+  }
+  return fraction;
+}
+
 void check_common(const CommonOptions& o) {
   int to_stdout = 0;
   for (const auto& [name, path] : output_formats(o)) {
@@ -170,6 +189,7 @@ void check_common(const CommonOptions& o) {
   }
   if (to_stdout > 1) throw UsageError("--format: at most one format without a :FILE (it goes to standard output or --output)");
   if (o.repeats < 1 || o.repeats > 100) throw UsageError("--repeats must be between 1 and 100");
+  parse_agreement(o.agreement);
   if (o.max_slice_rows < 1000) throw UsageError("--max-slice-rows must be at least 1000");
   if (o.statement_timeout_ms < 0 || o.lock_timeout_ms < 0) throw UsageError("timeouts must not be negative");
   if (o.colour != "auto" && o.colour != "always" && o.colour != "never") {
@@ -233,6 +253,7 @@ EstimateOptions estimate_options(const CommonOptions& o, const SourceOptions& sr
   e.thresholds = parse_thresholds(o);
   e.sampling.seed = o.seed;
   e.sampling.repeats = o.repeats;
+  e.sampling.agreement = parse_agreement(o.agreement);
   e.sampling.max_slice_rows = o.max_slice_rows;
   e.sampling.statement_timeout_ms = o.statement_timeout_ms;
   e.sampling.lock_timeout_ms = o.lock_timeout_ms;

@@ -1,6 +1,8 @@
 #include "reports/format.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -62,6 +64,23 @@ std::string paint(const std::string& text, Colour colour, bool on) {
   if (!on) return text;
   const char* code = colour == Colour::green ? "32" : colour == Colour::yellow ? "33" : colour == Colour::red ? "31" : "1";
   return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+}
+
+std::string runs_per_slice(const sampler::Samples& samples) {
+  const std::string all = fmt::format("{} run{} per slice", samples.repeats, samples.repeats == 1 ? "" : "s");
+  std::map<long long, int> runs;  // rows -> runs at that size
+  for (const sampler::SliceRun& run : samples.runs) ++runs[run.rows];
+  int fewer = 0;
+  int fewest = samples.repeats;
+  for (const auto& [rows, n] : runs) {
+    if (n < samples.repeats) {
+      ++fewer;
+      fewest = std::min(fewest, n);
+    }
+  }
+  if (fewer == 0) return all;
+  return fmt::format("up to {} ({} at {} of {} sizes, where two agreed within {:.0f} %)", all, fewest, fewer,
+                     runs.size(), 100 * samples.agreement);
 }
 
 }  // namespace migsim::reports

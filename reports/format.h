@@ -5,6 +5,7 @@
 #include <string>
 
 #include "migration/migration.h"
+#include "sampler/samples.h"
 
 namespace migsim::reports {
 
@@ -16,6 +17,11 @@ std::string human_bytes(double bytes);
 
 // "1,000,000".
 std::string grouped(long long n);
+
+// "3 runs per slice"; where a slice size's runs stopped once two agreed
+// (SamplingOptions::agreement), "up to 3 runs per slice (2 at 2 of 3 sizes,
+// where two agreed within 5 %)".
+std::string runs_per_slice(const sampler::Samples& samples);
 
 // ANSI colour for a terminal; with `on` false, the text unchanged.
 enum class Colour { green, yellow, red, bold };

@@ -63,6 +63,7 @@ ordered_json estimate_json(const EstimateReport& r) {
                    {"reason", r.samples.method_reason},
                    {"seed", r.samples.seed},
                    {"repeats", r.samples.repeats},
+                   {"agreement", r.samples.agreement},
                    {"slice_rows", r.samples.slice_rows},
                    {"slice_bytes", r.samples.slice_bytes},
                    {"whole_table", r.samples.whole_table}};

@@ -59,8 +59,8 @@ std::string body(const EstimateReport& r) {
     }
   }
   out += "\n<details><summary>Details</summary>\n\n";
-  out += fmt::format("- Sampling: {} (seed {}), {} run{} per slice, slices of", r.samples.method, r.samples.seed,
-                     r.samples.repeats, r.samples.repeats == 1 ? "" : "s");
+  out += fmt::format("- Sampling: {} (seed {}), {}, slices of", r.samples.method, r.samples.seed,
+                     runs_per_slice(r.samples));
   for (long long n : r.samples.slice_rows) out += fmt::format(" {}", grouped(n));
   out += " rows\n";
   for (const StatementEstimate& e : r.statements) {

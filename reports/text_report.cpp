@@ -74,9 +74,8 @@ std::string render_text(const EstimateReport& r, bool colour) {
                      t.server.max_parallel_maintenance_workers);
   std::string slices;
   for (size_t i = 0; i < s.slice_rows.size(); ++i) slices += (i ? " / " : "") + grouped(s.slice_rows[i]);
-  out += fmt::format("  sampling  {}{}, {} run{} per slice; slices of {} rows\n", s.method,
-                     s.whole_table ? "" : fmt::format(" (seed {})", s.seed), s.repeats, s.repeats == 1 ? "" : "s",
-                     slices);
+  out += fmt::format("  sampling  {}{}, {}; slices of {} rows\n", s.method,
+                     s.whole_table ? "" : fmt::format(" (seed {})", s.seed), runs_per_slice(s), slices);
   for (const sampler::SliceStats& st : s.slice_stats) {
     double worst_nulls = 0;
     std::string worst_column;

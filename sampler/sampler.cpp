@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -721,6 +722,26 @@ void count_commit(Samples& samples, size_t first) {
   }
 }
 
+// The migration's time in one run: its statements', each with its commit.
+double migration_seconds(const SliceRun& run) {
+  double seconds = 0;
+  for (const StatementRun& s : run.statements) seconds += s.seconds;
+  return seconds;
+}
+
+// Two runs of one slice (from `first` on; indexes relative to it) whose
+// times agree within `agreement` (longer / shorter − 1), if any.
+std::optional<std::pair<size_t, size_t>> agreeing_runs(const Samples& samples, size_t first, double agreement) {
+  for (size_t a = first; a < samples.runs.size(); ++a) {
+    for (size_t b = a + 1; b < samples.runs.size(); ++b) {
+      const double x = migration_seconds(samples.runs[a]);
+      const double y = migration_seconds(samples.runs[b]);
+      if (std::min(x, y) > 0 && std::max(x, y) <= (1 + agreement) * std::min(x, y)) return std::pair{a - first, b - first};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<long long> slice_ladder(double rows, long long max_slice_rows) {
@@ -787,6 +808,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   ScratchSchema scratch(work, scratch_dsn, options);
   RunContext ctx{work, migration, table, structure, scratch.name(), options, scratch_dsn};
   const bool reuse = options.repeats > 1 && copy_reusable(migration);
+  samples.agreement = reuse ? 0 : options.agreement;
   double run_seconds = 0;
   double run_rows = 0;
   for (size_t k = 0; k < ladder.size(); ++k) {
@@ -864,6 +886,17 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                                       k + 1, ladder.size(), r + 1, options.repeats, rows, took,
                                       plan.roll_back ? " (rolled back)" : "", left_s),
                           run_rows / (run_rows + rows_left), left_s});
+      }
+      if (!last && samples.agreement > 0) {
+        if (const auto pair = agreeing_runs(samples, first_run, samples.agreement)) {
+          say(options, fmt::format("slice {}/{}: runs {} and {} agree within {:.0f} % ({:.3f} s and {:.3f} s); the "
+                                   "other {} skipped",
+                                   k + 1, ladder.size(), pair->first + 1, pair->second + 1, 100 * samples.agreement,
+                                   migration_seconds(samples.runs[first_run + pair->first]),
+                                   migration_seconds(samples.runs[first_run + pair->second]),
+                                   options.repeats - r - 1 == 1 ? "run is" : fmt::format("{} runs are", options.repeats - r - 1)));
+          break;
+        }
       }
     }
   }

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <thread>
 #include <fstream>
 #include <sstream>
@@ -254,7 +255,8 @@ TEST(Estimate, RepeatsOfDdlShareOneCopyRolledBackAndWritesGetAFreshCopyEachRun) 
     ASSERT_FALSE(j.empty());
     EXPECT_EQ(copies.count(), 3);  // one per slice
     const auto& samples = j.at("samples");
-    ASSERT_EQ(samples.size(), 9u);
+    ASSERT_EQ(samples.size(), 9u);  // runs on a shared copy do not stop when two agree
+    EXPECT_EQ(j.at("sampling").at("agreement"), 0.0);
     for (size_t k = 0; k < 3; ++k) {
       const auto& committed = samples[3 * k + 2];
       EXPECT_FALSE(committed.at("rolled_back").get<bool>()) << committed.dump();
@@ -285,6 +287,49 @@ TEST(Estimate, RepeatsOfDdlShareOneCopyRolledBackAndWritesGetAFreshCopyEachRun) 
     ASSERT_FALSE(j.empty());
     EXPECT_EQ(copies.count(), 6);
     for (const auto& run : j.at("samples")) EXPECT_FALSE(run.at("rolled_back").get<bool>()) << run.dump();
+  }
+  EXPECT_EQ(fingerprint("orders"), before);
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
+TEST(Estimate, RunsWithACopyEachStopOnceTwoAgree) {
+  const std::string before = fingerprint("orders");
+  const std::string sql = "UPDATE orders SET quantity = quantity + 1;\n";
+  {
+    const CopiesBuilt copies;
+    const nlohmann::json j =
+        estimate_json("agree0.sql", sql, {"--repeats", "3", "--max-slice-rows", "9000", "--agreement", "0"});
+    ASSERT_FALSE(j.empty());
+    EXPECT_EQ(j.at("samples").size(), 9u);  // off: every repeat
+    EXPECT_EQ(copies.count(), 9);
+    EXPECT_EQ(j.at("sampling").at("agreement"), 0.0);
+  }
+  {
+    const CopiesBuilt copies;
+    // Within 100 %: a size's runs stop at the first two within 2x of each other.
+    const nlohmann::json j =
+        estimate_json("agree100.sql", sql, {"--repeats", "3", "--max-slice-rows", "9000", "--agreement", "100%"});
+    ASSERT_FALSE(j.empty());
+    EXPECT_EQ(j.at("sampling").at("agreement"), 1.0);
+    std::map<long long, std::vector<double>> by_size;
+    for (const auto& run : j.at("samples")) {
+      by_size[run.at("n").get<long long>()].push_back(run.at("statements")[0].at("seconds").get<double>());
+    }
+    ASSERT_EQ(by_size.size(), 3u);
+    int stopped = 0;
+    for (const auto& [rows, t] : by_size) {
+      ASSERT_GE(t.size(), 2u) << rows;
+      ASSERT_LE(t.size(), 3u) << rows;
+      const double ratio = std::max(t[0], t[1]) / std::min(t[0], t[1]);
+      if (t.size() == 2) {
+        EXPECT_LE(ratio, 2.0) << rows << " rows: stopped without agreeing";
+        ++stopped;
+      } else {
+        EXPECT_GT(ratio, 2.0) << rows << " rows: the first two agreed, yet a third ran";
+      }
+    }
+    EXPECT_GE(stopped, 1);  // three sizes whose first two 2-20 ms runs all differ over 2x: not on a working server
+    EXPECT_EQ(copies.count(), static_cast<int>(j.at("samples").size()));  // a copy per run made, none for those skipped
   }
   EXPECT_EQ(fingerprint("orders"), before);
   EXPECT_EQ(scratch_schemas(), 0);
@@ -557,6 +602,14 @@ TEST(Estimate, ExitCodesAndMessages) {
   r = run({"estimate", "--dsn", g_server->dsn()});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--migration FILE|DIR|- is required"), std::string::npos) << r.err;
+
+  for (const std::string agreement : {"5x", "-1%", "150%", ""}) {
+    r = run({"estimate", "--dsn", g_server->dsn(), "--migration", ok, "--agreement", agreement});
+    EXPECT_EQ(r.code, 2) << agreement;
+    EXPECT_NE(r.err.find("--agreement: '" + agreement + "' is not a fraction from 0 to 1 or a percentage (e.g. 5%)"),
+              std::string::npos)
+        << r.err;
+  }
 
   r = run({"estimate", "--dsn", g_server->dsn(), "--migration", ok, "--warn", "0", "--critical", "0",
            "--fail-on", "warning", "--quiet", "--repeats", "1"});

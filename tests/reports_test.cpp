@@ -50,6 +50,28 @@ TEST(Format, HumanUnits) {
   EXPECT_EQ(grouped(1000000), "1,000,000");
 }
 
+TEST(Format, RunsPerSliceSayWhereTwoAgreedAndTheRestWereSkipped) {
+  sampler::Samples s;
+  s.repeats = 3;
+  s.agreement = 0.05;
+  auto runs = [&](long long rows, int n) {
+    for (int i = 0; i < n; ++i) {
+      sampler::SliceRun run;
+      run.rows = rows;
+      s.runs.push_back(run);
+    }
+  };
+  runs(1000, 3);
+  runs(3000, 3);
+  EXPECT_EQ(runs_per_slice(s), "3 runs per slice");
+  runs(9000, 2);
+  EXPECT_EQ(runs_per_slice(s), "up to 3 runs per slice (2 at 1 of 3 sizes, where two agreed within 5 %)");
+  s.repeats = 1;
+  s.runs.clear();
+  runs(1000, 1);
+  EXPECT_EQ(runs_per_slice(s), "1 run per slice");
+}
+
 // A report assembled from hand-made samples, as the pipeline would.
 EstimateReport sample_report() {
   EstimateReport r;

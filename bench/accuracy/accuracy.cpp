@@ -120,6 +120,7 @@ int run(int argc, char** argv) {
   long long rows = 5'000'000;
   double slice_fraction = 0.02;
   int repeats = 3;
+  double agreement = sampler::SamplingOptions{}.agreement;
   std::string csv;
   std::string only;
   std::string reports_dir;
@@ -135,6 +136,8 @@ int run(int argc, char** argv) {
   desc.add_options()("rows", po::value(&rows)->default_value(rows), "rows in the full table")(
       "slice-fraction", po::value(&slice_fraction)->default_value(slice_fraction), "the largest slice, as a fraction of the rows")(
       "repeats", po::value(&repeats)->default_value(repeats), "runs per slice size")(
+      "agreement", po::value(&agreement)->default_value(agreement),
+      "where each run has a copy of its own, a size's runs stop once two agree within this fraction (0: off)")(
       "estimates", po::value(&estimates)->default_value(estimates),
       "estimates of each kind, each with its own sampling seed (42, 43, ...): the first is the row's prediction, "
       "all of them show how much one estimate varies")(
@@ -178,6 +181,7 @@ int run(int argc, char** argv) {
   options.dsn = server->dsn();
   options.table = "public.orders";
   options.sampling.repeats = repeats;
+  options.sampling.agreement = agreement;
   options.sampling.max_slice_rows = std::max(1000LL, static_cast<long long>(slice_fraction * static_cast<double>(rows)));
   options.sampling.progress = progress;
 
@@ -246,8 +250,11 @@ int run(int argc, char** argv) {
 
   // The table, as printed in the README.
   std::string out = fmt::format("migsim accuracy benchmark: {} rows of datasets/orders, shared_buffers {}, "
-                                "maintenance_work_mem {}, slices up to {:.0f} % of the rows, {} runs per slice\n\n",
-                                reports::grouped(rows), shared_buffers, maintenance_work_mem, 100 * slice_fraction, repeats);
+                                "maintenance_work_mem {}, slices up to {:.0f} % of the rows, {} runs per slice{}\n\n",
+                                reports::grouped(rows), shared_buffers, maintenance_work_mem, 100 * slice_fraction, repeats,
+                                agreement > 0 ? fmt::format(" (where each run needs a copy of its own, 2 when they agree "
+                                                            "within {:.0f} %)", 100 * agreement)
+                                              : std::string());
   out += "| kind | slices (rows) | model | predicted | 90 % interval | other estimates | actual (median) | real runs | error | inside | classic | classic error | estimate / real wall |\n";
   out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::vector<double> errors, median_estimate_errors;
