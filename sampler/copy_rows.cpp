@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include <fmt/format.h>
@@ -49,10 +50,14 @@ Conn open(const std::string& dsn) {
 }
 
 // Reads the results left after a COPY and fails on an error among them.
-void finish_command(PGconn* c, const std::string& what) {
+// Returns the rows the command reports ("COPY n").
+long long finish_command(PGconn* c, const std::string& what) {
+  long long rows = 0;
   while (Result r{PQgetResult(c)}) {
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail(c, r.get(), what);
+    rows = std::atoll(PQcmdTuples(r.get()));
   }
+  return rows;
 }
 
 }  // namespace
@@ -69,10 +74,12 @@ long long copy_rows(const CopyRequest& req) {
   exec(src.get(), fmt::format("SET LOCAL statement_timeout = {}", req.statement_timeout_ms), PGRES_COMMAND_OK, reading);
   exec(src.get(), fmt::format("SET LOCAL lock_timeout = {}", req.lock_timeout_ms), PGRES_COMMAND_OK, reading);
   exec(dst.get(), "BEGIN", PGRES_COMMAND_OK, writing);
-  exec(src.get(), "COPY (" + req.select_sql + ") TO STDOUT", PGRES_COPY_OUT, reading);
-  exec(dst.get(), "COPY " + req.target_table + " (" + req.column_list + ") FROM STDIN", PGRES_COPY_IN, writing);
+  const std::string format = req.binary ? " (FORMAT binary)" : "";
+  exec(src.get(), "COPY (" + req.select_sql + ") TO STDOUT" + format, PGRES_COPY_OUT, reading);
+  exec(dst.get(), "COPY " + req.target_table + " (" + req.column_list + ") FROM STDIN" + format, PGRES_COPY_IN,
+       writing);
 
-  long long rows = 0;
+  long long chunks = 0;  // a row each (in binary, the header comes with the first and the trailer alone)
   for (;;) {
     char* buffer = nullptr;
     const int n = PQgetCopyData(src.get(), &buffer, 0);
@@ -81,15 +88,15 @@ long long copy_rows(const CopyRequest& req) {
     const int put = PQputCopyData(dst.get(), buffer, n);
     PQfreemem(buffer);
     if (put != 1) fail(dst.get(), nullptr, writing);
-    ++rows;
-    if ((rows & 0x3FF) == 0 && interrupt_requested()) {
+    ++chunks;
+    if ((chunks & 0x3FF) == 0 && interrupt_requested()) {
       PQputCopyEnd(dst.get(), "interrupted");
       throw Interrupted();
     }
   }
   finish_command(src.get(), reading);
   if (PQputCopyEnd(dst.get(), nullptr) != 1) fail(dst.get(), nullptr, writing);
-  finish_command(dst.get(), writing);
+  const long long rows = finish_command(dst.get(), writing);
   exec(src.get(), "COMMIT", PGRES_COMMAND_OK, reading);
   exec(dst.get(), "COMMIT", PGRES_COMMAND_OK, writing);
   return rows;

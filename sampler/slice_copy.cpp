@@ -250,6 +250,7 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
   copy.lock_timeout_ms = options.lock_timeout_ms;
   copy.target_table = slice;
   copy.column_list = join(structure.columns, ", ");
+  copy.binary = dsn == scratch_dsn;
   copy_rows(copy);
 
   // The referenced rows: those whose key some row of the slice holds. The
