@@ -111,6 +111,21 @@ void qualified_functions(const json& node, std::vector<std::string>& out) {
   }
 }
 
+// Whether `key` (a node type, e.g. "SubLink") occurs anywhere in `node`.
+bool has_node(const json& node, const char* key) {
+  if (node.is_object()) {
+    if (node.contains(key)) return true;
+    for (const auto& [k, v] : node.items()) {
+      if (has_node(v, key)) return true;
+    }
+  } else if (node.is_array()) {
+    for (const auto& v : node) {
+      if (has_node(v, key)) return true;
+    }
+  }
+  return false;
+}
+
 // The column name of a ColumnRef node, or "".
 std::string column_ref_name(const json& node) {
   const json& fields = field(field(node, "ColumnRef"), "fields");
@@ -644,6 +659,7 @@ UpdateShape update_shape(const json& s, const Statement& statement) {
   UpdateShape u;
   u.has_from = s.contains("fromClause");
   u.has_returning = s.contains("returningList");
+  u.has_subquery = s.contains("withClause") || has_node(s, "SubLink");
   u.alias = str(field(field(s, "relation"), "alias"), "aliasname");
   if (!s.contains("whereClause")) return u;
   int i = first_location(s.at("whereClause")) - statement.begin;

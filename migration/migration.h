@@ -70,6 +70,7 @@ struct UpdateShape {
   int where_begin = -1;    // first byte after the keyword
   bool has_from = false;
   bool has_returning = false;
+  bool has_subquery = false;  // a sub-select or a WITH anywhere in it
   std::string alias;       // the target's alias, if any
 };
 

@@ -80,6 +80,18 @@ std::vector<long long> slice_ladder(double rows, long long max_slice_rows);
 void check_runnable(const migration::Migration& migration, const migration::RelationRef& target,
                     const Allowances& allow = {}, const std::vector<migration::RelationRef>& copied = {});
 
+// Whether `function` (as written: "name" or "schema.name") is a built-in
+// migsim knows to have no effect outside the statement's result, and to run
+// no SQL of its own.
+bool known_side_effect_free(const std::string& function);
+
+// Whether a statement that writes rows has a plan the copies' statistics can
+// change, so that they are ANALYZEd for it. An UPDATE of every row of the
+// table alone (no WHERE, no FROM, no sub-select or WITH) calling only
+// built-ins that run no SQL is a sequential scan whatever they say; any other
+// can choose its scans and joins by them.
+bool plan_uses_statistics(const migration::Statement& st);
+
 // Copies slices of `table` (and, for its foreign keys, the rows they
 // reference), runs `migration` on each copy `repeats` times and returns what
 // it observed. Throws InputError, UnsafeMigration, DatabaseError

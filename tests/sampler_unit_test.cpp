@@ -81,6 +81,21 @@ TEST(CheckRunnable, KnownSafeFunctionsAndFunctionsAllowedByName) {
   EXPECT_NO_THROW(check_runnable(custom, kOrders, allow));
 }
 
+TEST(PlanUsesStatistics, OnlyAnUpdateOfEveryRowOfTheTableAloneIsASequentialScanWhateverTheySay) {
+  auto uses = [](const std::string& sql) {
+    return plan_uses_statistics(migration::parse_migration(sql, "m.sql").statements.at(0));
+  };
+  EXPECT_FALSE(uses("UPDATE orders SET updated_at = coalesce(updated_at, created_at) + interval '1 second'"));
+  EXPECT_FALSE(uses("UPDATE orders SET note = lower(note) || md5(status)"));
+  EXPECT_TRUE(uses("UPDATE orders SET note = lower(note) WHERE id < 1000"));
+  EXPECT_TRUE(uses("UPDATE orders o SET note = c.name FROM customers c WHERE c.id = o.customer_id"));
+  EXPECT_TRUE(uses("UPDATE orders o SET note = (SELECT max(note) FROM orders i WHERE i.customer_id = o.customer_id)"));
+  EXPECT_TRUE(uses("WITH s AS (SELECT 1 AS one) UPDATE orders SET quantity = quantity + 1"));
+  EXPECT_TRUE(uses("UPDATE orders SET note = my_function(note)"));  // may run SQL of its own
+  EXPECT_TRUE(uses("DELETE FROM orders"));
+  EXPECT_TRUE(uses("INSERT INTO orders (id) SELECT g FROM generate_series(1, 10) g"));
+}
+
 TEST(CheckRunnable, DoBlocksAndSettingsOnlyWhenAllowed) {
   const migration::Migration m = migration::parse_migration(
       "SET search_path = public;\nDO $$ BEGIN PERFORM 1; END $$;\n", "m.sql");
