@@ -87,8 +87,8 @@ void add_common(po::options_description& d, CommonOptions& o) {
       ("seed", po::value(&o.seed)->default_value(o.seed), "TABLESAMPLE REPEATABLE seed")
       ("repeats", po::value(&o.repeats)->default_value(o.repeats), "runs of the migration per slice size")
       ("agreement", po::value(&o.agreement)->default_value(o.agreement),
-       "when each run needs a copy of its own (a migration that writes rows, CONCURRENTLY, VACUUM), a slice size's "
-       "runs stop once two agree within this (e.g. 5%, 0.05; 0: always --repeats)")
+       "when each run commits (a migration that writes rows, CONCURRENTLY, VACUUM), a slice size's runs stop "
+       "once two agree within this (e.g. 5%, 0.05; 0: always --repeats)")
       ("max-slice-rows", po::value(&o.max_slice_rows)->default_value(o.max_slice_rows),
        "rows in the largest slice (the ladder is this, 1/3 and 1/9 of it)")
       ("statement-timeout", po::value(&o.statement_timeout_ms)->default_value(o.statement_timeout_ms),

@@ -56,12 +56,12 @@ struct SamplingOptions {
   // NOT NULL, constraints, indexes, triggers) and its rows (count and a
   // checksum per column) before and after (Samples::round_trip).
   bool round_trip = false;
-  // When every run needs a copy of its own (a migration that writes rows, or
-  // cannot run in a transaction block), a slice size's runs stop once two of
-  // them agree within this fraction (longer / shorter − 1): the median needs
-  // no third, and a third copy and run cost as much as the first. A run a
-  // stall slowed disagrees, so the runs go on to `repeats`. 0: always
-  // `repeats` runs. (Copies that repeats share cost nothing to repeat on.)
+  // When every run commits (a migration that writes rows, or cannot run in
+  // a transaction block), a slice size's runs stop once two of them agree
+  // within this fraction (longer / shorter − 1): the median needs no third,
+  // and a third run (and, for a write, its copy) costs as much as the first.
+  // A run a stall slowed disagrees, so the runs go on to `repeats`. 0: always
+  // `repeats` runs. (Runs rolled back on a shared copy cost little.)
   double agreement = 0.05;
   ProgressFn progress;
 };

@@ -385,14 +385,19 @@ std::string referenced_copy(const SourceStructure& structure, pqxx::connection& 
 }
 
 long long build_working_copy(Connection& work, const SourceStructure& structure, const std::string& scratch,
-                             const std::string& table) {
+                             const std::string& table, bool adopt) {
   const std::string work_table = quote_qualified(work.raw(), scratch, table);
   const std::string slice = quote_qualified(work.raw(), scratch, kSliceTable);
   pqxx::work tx(work.raw());
   tx.exec0("DROP TABLE IF EXISTS " + work_table + " CASCADE");
-  tx.exec0("CREATE TABLE " + work_table + " (LIKE " + slice + " INCLUDING ALL) " + kNoAutovacuum);
-  const std::string cols = join(insertable_columns(tx, slice), ", ");
-  tx.exec0("INSERT INTO " + work_table + " (" + cols + ") OVERRIDING SYSTEM VALUE SELECT " + cols + " FROM " + slice);
+  if (adopt) {
+    // The same columns, defaults and CHECK constraints as LIKE ... INCLUDING ALL would give.
+    tx.exec0("ALTER TABLE " + slice + " RENAME TO " + tx.quote_name(table));
+  } else {
+    tx.exec0("CREATE TABLE " + work_table + " (LIKE " + slice + " INCLUDING ALL) " + kNoAutovacuum);
+    const std::string cols = join(insertable_columns(tx, slice), ", ");
+    tx.exec0("INSERT INTO " + work_table + " (" + cols + ") OVERRIDING SYSTEM VALUE SELECT " + cols + " FROM " + slice);
+  }
   for (const auto& [name, definition] : structure.constraints) {
     tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
   }

@@ -90,9 +90,12 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
 SliceStats compare_slice(Connection& work, const SourceStructure& structure, const std::string& scratch, long long rows);
 
 // Creates <scratch>.<table> from the slice: rows, then indexes, constraints
-// and foreign keys. Returns the new table's oid.
+// and foreign keys. Returns the new table's oid. With `adopt`, the slice
+// itself becomes it, renamed, without copying its rows again (0.4 s of
+// INSERT for 96,000 rows of datasets/orders): for a slice whose runs share
+// one copy; the slice is gone afterwards.
 long long build_working_copy(Connection& work, const SourceStructure& structure, const std::string& scratch,
-                             const std::string& table);
+                             const std::string& table, bool adopt = false);
 
 // Where a name the migration uses for another table points in the scratch
 // schema: the copy of a referenced table, or "" when there is none.

@@ -216,8 +216,10 @@ nlohmann::json estimate_json(const std::string& name, const std::string& sql, st
   return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
 }
 
-// Counts the copies of orders migsim builds in scratch schemas, through an
-// event trigger on CREATE TABLE, while it lives.
+// Counts, through an event trigger on CREATE TABLE while it lives, the
+// slices of orders migsim copies into scratch schemas, and the copies it
+// builds from them (a slice whose runs share one copy becomes it, renamed:
+// no build).
 class CopiesBuilt {
  public:
   CopiesBuilt() {
@@ -226,8 +228,8 @@ class CopiesBuilt {
               // opened copies_built for writing would trip the sampler's lock fence.)
               "CREATE FUNCTION log_copies() RETURNS event_trigger LANGUAGE plpgsql AS $$ DECLARE c record; BEGIN "
               "  FOR c IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP "
-              "    IF c.command_tag = 'CREATE TABLE' AND c.object_identity ~ '^migsim_scratch_.*[.]orders$' THEN "
-              "      INSERT INTO copies_built VALUES (c.object_identity); END IF; END LOOP; END $$; "
+              "    IF c.command_tag = 'CREATE TABLE' AND c.object_identity ~ '^migsim_scratch_.*[.](orders|migsim_slice)$' "
+              "    THEN INSERT INTO copies_built VALUES (c.object_identity); END IF; END LOOP; END $$; "
               "CREATE EVENT TRIGGER log_copies ON ddl_command_end EXECUTE FUNCTION log_copies(); SELECT 1");
   }
   ~CopiesBuilt() {
@@ -238,10 +240,11 @@ class CopiesBuilt {
   }
   CopiesBuilt(const CopiesBuilt&) = delete;
   CopiesBuilt& operator=(const CopiesBuilt&) = delete;
-  int count() const { return std::stoi(query_one("SELECT count(*) FROM copies_built")); }
+  int count() const { return std::stoi(query_one("SELECT count(*) FROM copies_built WHERE identity ~ '[.]orders$'")); }
+  int slices() const { return std::stoi(query_one("SELECT count(*) FROM copies_built WHERE identity ~ '[.]migsim_slice$'")); }
 };
 
-TEST(Estimate, RepeatsOfDdlShareOneCopyRolledBackAndWritesGetAFreshCopyEachRun) {
+TEST(Estimate, RepeatsShareTheSliceAsTheirCopyUnlessTheyWriteRows) {
   const std::string before = fingerprint("orders");
   {
     const CopiesBuilt copies;
@@ -253,7 +256,8 @@ TEST(Estimate, RepeatsOfDdlShareOneCopyRolledBackAndWritesGetAFreshCopyEachRun) 
                                            "CREATE INDEX orders_shard_idx ON orders (shard);\n",
                                            {"--repeats", "3", "--max-slice-rows", "9000"});
     ASSERT_FALSE(j.empty());
-    EXPECT_EQ(copies.count(), 3);  // one per slice
+    EXPECT_EQ(copies.slices(), 3);
+    EXPECT_EQ(copies.count(), 0);  // each slice became the copy its runs share
     const auto& samples = j.at("samples");
     ASSERT_EQ(samples.size(), 9u);  // runs on a shared copy do not stop when two agree
     EXPECT_EQ(j.at("sampling").at("agreement"), 0.0);
@@ -285,8 +289,29 @@ TEST(Estimate, RepeatsOfDdlShareOneCopyRolledBackAndWritesGetAFreshCopyEachRun) 
     const nlohmann::json j = estimate_json("dml.sql", "UPDATE orders SET quantity = quantity + 1;\n",
                                            {"--repeats", "2", "--max-slice-rows", "9000"});
     ASSERT_FALSE(j.empty());
+    EXPECT_EQ(copies.slices(), 3);
     EXPECT_EQ(copies.count(), 6);
     for (const auto& run : j.at("samples")) EXPECT_FALSE(run.at("rolled_back").get<bool>()) << run.dump();
+  }
+  for (const std::string sql : {"VACUUM FULL orders;\n", "CREATE INDEX CONCURRENTLY orders_quantity_idx ON orders (quantity);\n"}) {
+    const CopiesBuilt copies;
+    // Cannot run in a transaction block, but leaves the copy as it found it (the index built is
+    // dropped after each run): every run commits, on the slice's one copy.
+    const nlohmann::json j =
+        estimate_json("in_place.sql", sql, {"--repeats", "3", "--max-slice-rows", "9000", "--agreement", "0"});
+    ASSERT_FALSE(j.empty()) << sql;
+    EXPECT_EQ(copies.slices(), 3) << sql;
+    EXPECT_EQ(copies.count(), 0) << sql;
+    ASSERT_EQ(j.at("samples").size(), 9u) << sql;
+    for (const auto& run : j.at("samples")) {
+      EXPECT_FALSE(run.at("rolled_back").get<bool>()) << run.dump();
+      const auto& st = run.at("statements")[0];
+      EXPECT_GT(st.at("seconds").get<double>(), 0) << run.dump();
+      // VACUUM FULL rewrote the copy each time; each CONCURRENTLY build found no index of its name.
+      if (sql.rfind("VACUUM", 0) == 0) {
+        EXPECT_TRUE(st.at("rewrite").get<bool>()) << run.dump();
+      }
+    }
   }
   EXPECT_EQ(fingerprint("orders"), before);
   EXPECT_EQ(scratch_schemas(), 0);
@@ -330,6 +355,7 @@ TEST(Estimate, RunsWithACopyEachStopOnceTwoAgree) {
     }
     EXPECT_GE(stopped, 1);  // three sizes whose first two 2-20 ms runs all differ over 2x: not on a working server
     EXPECT_EQ(copies.count(), static_cast<int>(j.at("samples").size()));  // a copy per run made, none for those skipped
+    EXPECT_EQ(copies.slices(), 3);
   }
   EXPECT_EQ(fingerprint("orders"), before);
   EXPECT_EQ(scratch_schemas(), 0);

@@ -137,7 +137,7 @@ int run(int argc, char** argv) {
       "slice-fraction", po::value(&slice_fraction)->default_value(slice_fraction), "the largest slice, as a fraction of the rows")(
       "repeats", po::value(&repeats)->default_value(repeats), "runs per slice size")(
       "agreement", po::value(&agreement)->default_value(agreement),
-      "where each run has a copy of its own, a size's runs stop once two agree within this fraction (0: off)")(
+      "where each run commits, a size's runs stop once two agree within this fraction (0: off)")(
       "estimates", po::value(&estimates)->default_value(estimates),
       "estimates of each kind, each with its own sampling seed (42, 43, ...): the first is the row's prediction, "
       "all of them show how much one estimate varies")(
@@ -252,8 +252,8 @@ int run(int argc, char** argv) {
   std::string out = fmt::format("migsim accuracy benchmark: {} rows of datasets/orders, shared_buffers {}, "
                                 "maintenance_work_mem {}, slices up to {:.0f} % of the rows, {} runs per slice{}\n\n",
                                 reports::grouped(rows), shared_buffers, maintenance_work_mem, 100 * slice_fraction, repeats,
-                                agreement > 0 ? fmt::format(" (where each run needs a copy of its own, 2 when they agree "
-                                                            "within {:.0f} %)", 100 * agreement)
+                                agreement > 0 ? fmt::format(" (where each run commits, 2 when they agree within {:.0f} %)",
+                                                            100 * agreement)
                                               : std::string());
   out += "| kind | slices (rows) | model | predicted | 90 % interval | other estimates | actual (median) | real runs | error | inside | classic | classic error | estimate / real wall |\n";
   out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
