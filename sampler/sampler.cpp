@@ -616,6 +616,19 @@ std::map<long long, std::string> copy_indexes(Connection& c, long long table_oid
   return out;
 }
 
+// Drops the copy, and the functions the migration created (trigger
+// functions, in the scratch schema): the next run creates them again.
+void drop_copy(RunContext& ctx) {
+  pqxx::nontransaction tx(ctx.work.raw());
+  tx.exec0("DROP TABLE IF EXISTS " + detail::quote_qualified(ctx.work.raw(), ctx.scratch, ctx.table.name) + " CASCADE");
+  for (const pqxx::row& f : tx.exec_params("SELECT format('%I.%I(%s)', n.nspname, p.proname, "
+                                           "pg_get_function_identity_arguments(p.oid)) FROM pg_proc p JOIN "
+                                           "pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1",
+                                           ctx.scratch)) {
+    tx.exec0("DROP FUNCTION IF EXISTS " + f[0].as<std::string>() + " CASCADE");
+  }
+}
+
 // Runs the whole migration once on a copy of the slice.
 SliceRun run_once(RunContext& ctx, long long rows, int repeat, const RunPlan& plan, Samples& samples) {
   Connection& work = ctx.work;
@@ -646,7 +659,6 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat, const RunPlan& pl
 // session, then rolls them back or drops the copy.
 SliceRun run_migration(RunContext& ctx, long long rows, int repeat, const RunPlan& plan, Samples& samples) {
   Connection& work = ctx.work;
-  const std::string work_table = detail::quote_qualified(work.raw(), ctx.scratch, ctx.table.name);
   SliceRun run;
   run.rows = rows;
   run.repeat = repeat;
@@ -689,16 +701,8 @@ SliceRun run_migration(RunContext& ctx, long long rows, int repeat, const RunPla
     return run;  // the copy is as it was, for the next repeat
   }
   guarded("dropping the copy", [&] {
-    pqxx::nontransaction tx(work.raw());
-    tx.exec0("RESET ALL");
-    tx.exec0("DROP TABLE IF EXISTS " + work_table + " CASCADE");
-    // Functions the migration created (trigger functions, in the scratch schema): the next run creates them again.
-    for (const pqxx::row& f : tx.exec_params("SELECT format('%I.%I(%s)', n.nspname, p.proname, "
-                                             "pg_get_function_identity_arguments(p.oid)) FROM pg_proc p JOIN "
-                                             "pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1",
-                                             ctx.scratch)) {
-      tx.exec0("DROP FUNCTION IF EXISTS " + f[0].as<std::string>() + " CASCADE");
-    }
+    pqxx::nontransaction(work.raw()).exec0("RESET ALL");
+    drop_copy(ctx);
   });
   return run;
 }
@@ -960,6 +964,9 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                                    migration_seconds(samples.runs[first_run + pair->first]),
                                    migration_seconds(samples.runs[first_run + pair->second]),
                                    options.repeats - r - 1 == 1 ? "run is" : fmt::format("{} runs are", options.repeats - r - 1)));
+          // A copy kept for the next run goes now: the next slice's copy takes its place (and the
+          // names of its scratch sequences).
+          if (plan.keep) guarded("dropping the copy", [&] { drop_copy(ctx); });
           break;
         }
       }

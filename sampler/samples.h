@@ -104,7 +104,7 @@ struct Samples {
   std::string method_reason;
   int seed = 0;
   int repeats = 0;            // runs per slice size, at most (see agreement)
-  double agreement = 0;       // SamplingOptions::agreement as applied (0 when the repeats shared a copy)
+  double agreement = 0;       // SamplingOptions::agreement as applied (0 when the runs rolled back on a shared copy)
   std::vector<long long> slice_rows;  // the ladder, as copied
   std::vector<long long> slice_bytes; // parallel to slice_rows: each slice's pg_table_size after VACUUM
   bool whole_table = false;           // the table was small enough to copy whole

@@ -357,6 +357,16 @@ TEST(Estimate, RunsWithACopyEachStopOnceTwoAgree) {
     EXPECT_EQ(copies.count(), static_cast<int>(j.at("samples").size()));  // a copy per run made, none for those skipped
     EXPECT_EQ(copies.slices(), 3);
   }
+  {
+    // Runs that repeat on one copy stop too; the copy left behind goes before the next slice's
+    // (tickets' serial column gives each slice a scratch sequence of the same name).
+    const std::string tickets_before = fingerprint("tickets");
+    const nlohmann::json j = estimate_json("agree_in_place.sql", "VACUUM FULL tickets;\n",
+                                           {"--repeats", "3", "--agreement", "100%"});
+    ASSERT_FALSE(j.empty());
+    EXPECT_LT(j.at("samples").size(), 9u);
+    EXPECT_EQ(fingerprint("tickets"), tickets_before);
+  }
   EXPECT_EQ(fingerprint("orders"), before);
   EXPECT_EQ(scratch_schemas(), 0);
 }
