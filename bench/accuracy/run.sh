@@ -4,7 +4,7 @@
 # predicts every migration kind from slices of at most 2 % of ROWS (default
 # 5,000,000) on a throwaway PostgreSQL 15 server, runs each for real on the full
 # table, prints the table and writes datasets/ground-truth/accuracy-<ROWS>.csv.
-# Takes about 11 minutes at 5,000,000 rows on a 2-core machine; CI runs a
+# Takes about 7 minutes at 5,000,000 rows on a 2-core machine; CI runs a
 # 250,000-row smoke of it (ctest -R accuracy_smoke).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
