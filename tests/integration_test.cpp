@@ -364,7 +364,7 @@ TEST(Estimate, RunsWithACopyEachStopOnceTwoAgree) {
     const nlohmann::json j = estimate_json("agree_in_place.sql", "VACUUM FULL tickets;\n",
                                            {"--repeats", "3", "--agreement", "100%"});
     ASSERT_FALSE(j.empty());
-    EXPECT_LT(j.at("samples").size(), 9u);
+    EXPECT_LT(j.at("samples").size(), 9u);  // some size stopped early, leaving its copy (as above: 2x apart at every size is not a working server)
     EXPECT_EQ(fingerprint("tickets"), tickets_before);
   }
   EXPECT_EQ(fingerprint("orders"), before);
