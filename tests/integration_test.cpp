@@ -293,7 +293,9 @@ TEST(Estimate, RepeatsShareTheSliceAsTheirCopyUnlessTheyWriteRows) {
     EXPECT_EQ(copies.count(), 6);
     for (const auto& run : j.at("samples")) EXPECT_FALSE(run.at("rolled_back").get<bool>()) << run.dump();
   }
-  for (const std::string sql : {"VACUUM FULL orders;\n", "CREATE INDEX CONCURRENTLY orders_quantity_idx ON orders (quantity);\n"}) {
+  for (const std::string sql : {"VACUUM FULL orders;\n",
+                                 "SET maintenance_work_mem = '8MB';\n"
+                                 "CREATE INDEX CONCURRENTLY orders_quantity_idx ON orders (quantity);\n"}) {
     const CopiesBuilt copies;
     // Cannot run in a transaction block, but leaves the copy as it found it (the index built is
     // dropped after each run): every run commits, on the slice's one copy.
@@ -305,7 +307,7 @@ TEST(Estimate, RepeatsShareTheSliceAsTheirCopyUnlessTheyWriteRows) {
     ASSERT_EQ(j.at("samples").size(), 9u) << sql;
     for (const auto& run : j.at("samples")) {
       EXPECT_FALSE(run.at("rolled_back").get<bool>()) << run.dump();
-      const auto& st = run.at("statements")[0];
+      const auto& st = run.at("statements").back();
       EXPECT_GT(st.at("seconds").get<double>(), 0) << run.dump();
       // VACUUM FULL rewrote the copy each time; each CONCURRENTLY build found no index of its name.
       if (sql.rfind("VACUUM", 0) == 0) {
