@@ -267,6 +267,10 @@ Verdict add_constraint(const json& cmd) {
   } else if (contype == "CONSTR_FOREIGN") {
     a.kind = not_valid ? "ADD FOREIGN KEY NOT VALID" : "ADD FOREIGN KEY";
     v.mode = LockMode::ShareRowExclusive;
+    for (const json& c : field(con, "fk_attrs")) a.key_columns.push_back(str(field(c, "String"), "sval"));
+    for (const json& c : field(con, "pk_attrs")) a.referenced_columns.push_back(str(field(c, "String"), "sval"));
+    a.referenced_schema = str(field(con, "pktable"), "schemaname");
+    a.referenced_table = str(field(con, "pktable"), "relname");
     a.effect = not_valid ? Effect::catalog : Effect::scan;
   } else if (contype == "CONSTR_PRIMARY" || contype == "CONSTR_UNIQUE") {
     const bool using_index = con.contains("indexname");

@@ -49,6 +49,11 @@ struct Action {
   std::string column;       // the column acted on, if any
   std::string constraint;   // the constraint named, if any
   std::string not_null_column;  // for ADD CHECK: the column the check proves NOT NULL, if it is `col IS NOT NULL`
+  // For ADD FOREIGN KEY (table-level): its columns, and the table and columns
+  // it references as written (no columns: the referenced table's primary key).
+  std::vector<std::string> key_columns;
+  std::string referenced_schema, referenced_table;
+  std::vector<std::string> referenced_columns;
   std::string depends_on;
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "sampler/copy_rows.h"
 
@@ -347,6 +348,62 @@ void add_read_table(Connection& source, SourceStructure& structure, const migrat
   structure.notes.push_back(fmt::format("table {}.{}, which the migration reads, is copied whole with each slice "
                                         "({:.0f} rows)",
                                         r[0].as<std::string>(), r[1].as<std::string>(), rows));
+}
+
+std::optional<ForeignKeyCheck> new_foreign_key(Connection& source, const migration::Action& action,
+                                               const SamplingOptions& options) {
+  pqxx::read_transaction tx(source.raw());
+  limit_waits(tx, options);
+  const std::string written = action.referenced_schema.empty()
+                                  ? tx.quote_name(action.referenced_table)
+                                  : tx.quote_name(action.referenced_schema) + "." + tx.quote_name(action.referenced_table);
+  const pqxx::row r = tx.exec_params1(
+      "SELECT n.nspname, c.relname, (SELECT string_agg(quote_ident(a.attname), E'\\n' ORDER BY k.ord) "
+      "  FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a "
+      "  ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE i.indrelid = c.oid AND i.indisprimary) "
+      "FROM (SELECT 1) x LEFT JOIN pg_class c ON c.oid = to_regclass($1) LEFT JOIN pg_namespace n ON n.oid = c.relnamespace",
+      written);
+  tx.commit();
+  if (r[0].is_null()) return std::nullopt;
+  ForeignKeyCheck check;
+  check.referenced = quote_qualified(source.raw(), r[0].as<std::string>(), r[1].as<std::string>());
+  for (const std::string& c : action.key_columns) check.columns.push_back(source.raw().quote_name(c));
+  for (const std::string& c : action.referenced_columns) check.ref_columns.push_back(source.raw().quote_name(c));
+  if (check.ref_columns.empty() && !r[2].is_null()) check.ref_columns = lines(r[2].as<std::string>());
+  return check;
+}
+
+std::string foreign_key_join(Connection& source, const TableProfile& table, const ForeignKeyCheck& check,
+                             const SamplingOptions& options) {
+  if (check.columns.empty() || check.columns.size() != check.ref_columns.size()) return "";
+  std::string on, not_null;
+  for (size_t i = 0; i < check.columns.size(); ++i) {
+    on += fmt::format("{}pk.{} = fk.{}", i ? " AND " : "", check.ref_columns[i], check.columns[i]);
+    not_null += fmt::format("{}fk.{} IS NOT NULL", i ? " AND " : "", check.columns[i]);
+  }
+  pqxx::read_transaction tx(source.raw());
+  limit_waits(tx, options);
+  tx.exec("SELECT set_config('work_mem', current_setting('maintenance_work_mem'), true), "
+          "set_config('hash_mem_multiplier', '1', true), set_config('max_parallel_workers_per_gather', '0', true)");
+  const std::string sql = fmt::format(
+      "EXPLAIN (FORMAT JSON) SELECT fk.{} FROM ONLY {} fk LEFT OUTER JOIN ONLY {} pk ON {} WHERE pk.{} IS NULL AND ({})",
+      check.columns.front(), quote_qualified(source.raw(), table.schema, table.name), check.referenced, on,
+      check.ref_columns.front(), not_null);
+  const nlohmann::json plan = nlohmann::json::parse(tx.exec1(sql)[0].as<std::string>());
+  tx.commit();
+  std::string join;
+  auto walk = [&join](const nlohmann::json& node, auto&& self) -> void {
+    if (!join.empty() || !node.is_object()) return;
+    if (node.value("Join Type", "") == "Anti") {
+      join = node.value("Node Type", "");
+      return;
+    }
+    if (node.contains("Plans")) {
+      for (const nlohmann::json& child : node.at("Plans")) self(child, self);
+    }
+  };
+  if (plan.is_array() && !plan.empty() && plan[0].contains("Plan")) walk(plan[0].at("Plan"), walk);
+  return join;
 }
 
 SliceStats compare_slice(Connection& work, const SourceStructure& structure, const std::string& scratch, long long rows) {

@@ -7,6 +7,8 @@
 // names, and its foreign keys (NOT VALID) to copies of the referenced tables
 // that hold the rows the slice references.
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,10 @@ struct SourceStructure {
   std::vector<std::string> notes;
   std::vector<SliceStats::Column> stats;  // the source's pg_stats: name, null_frac
   std::vector<double> avg_widths;         // the source's pg_stats.avg_width, parallel to stats
+  // Statement index -> the join PostgreSQL plans for the check of the foreign
+  // key it validates on the full table (foreign_key_join()), which each copy
+  // is made to plan too.
+  std::map<size_t, std::string> foreign_key_joins;
 };
 
 // SET LOCAL of the source timeouts, for every transaction that touches the source.
@@ -76,6 +82,28 @@ SourceStructure read_structure(Connection& source, const TableProfile& table, co
 // InputError when it does not exist.
 void add_read_table(Connection& source, SourceStructure& structure, const migration::RelationRef& relation,
                     long long max_rows, const SamplingOptions& options, const std::string& where);
+
+// A foreign key's check, as foreign_key_join() takes it: quoted names.
+struct ForeignKeyCheck {
+  std::string referenced;                // the referenced table, qualified
+  std::vector<std::string> columns;      // on the table
+  std::vector<std::string> ref_columns;  // on the referenced table
+};
+
+// The check of the foreign key an ADD FOREIGN KEY action adds, its referenced
+// table resolved on the source (and its primary key, when the action names
+// no columns); none when that table does not exist there.
+std::optional<ForeignKeyCheck> new_foreign_key(Connection& source, const migration::Action& action,
+                                               const SamplingOptions& options);
+
+// The join method PostgreSQL plans for the check that validates a foreign key
+// `check`: RI_Initial_Check's anti-join of the two,
+// planned as it plans it (no parallel workers, work_mem raised to
+// maintenance_work_mem, hash_mem_multiplier 1), by EXPLAIN on the source, so
+// with the full table's statistics. "Hash Join", "Merge Join" or "Nested
+// Loop"; "" when the plan has no anti-join.
+std::string foreign_key_join(Connection& source, const TableProfile& table, const ForeignKeyCheck& check,
+                             const SamplingOptions& options);
 
 // Copies about `target_rows` rows of the source into <scratch>.migsim_slice,
 // and the rows they reference into copies of the referenced tables; returns

@@ -82,6 +82,13 @@ class ServerEnvironment : public ::testing::Environment {
         "  amount int NOT NULL);"
         "INSERT INTO orders_fk SELECT g, 1 + g % 2000, g % 100 FROM generate_series(1, 60000) g;"
         "ANALYZE customers_fk; ANALYZE orders_fk;"
+        "CREATE TABLE accounts_fk (id int PRIMARY KEY, name text NOT NULL);"
+        "INSERT INTO accounts_fk SELECT g, 'account ' || g FROM generate_series(1, 40000) g;"
+        "CREATE TABLE events_fk (id bigint PRIMARY KEY, account_id int NOT NULL, kind text NOT NULL);"
+        "INSERT INTO events_fk SELECT g, 1 + (g * 7919) % 40000, 'kind ' || g % 5 FROM generate_series(1, 120000) g;"
+        "ALTER TABLE events_fk ADD CONSTRAINT events_fk_account_fkey FOREIGN KEY (account_id) REFERENCES accounts_fk "
+        "  NOT VALID;"
+        "ANALYZE accounts_fk; ANALYZE events_fk;"
         "CREATE TABLE parted (id int, d date) PARTITION BY RANGE (d);"
         "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM ('2020-01-01') TO ('2030-01-01');");
     tx.commit();
@@ -430,6 +437,60 @@ TEST(Tables, ForeignKeysAreCopiedWithTheRowsTheyReference) {
   for (const auto& run : j.at("samples")) EXPECT_GT(run.at("statements")[1].at("rows_affected").get<long long>(), 0);
   EXPECT_EQ(fingerprint("orders_fk"), orders_before);
   EXPECT_EQ(fingerprint("customers_fk"), customers_before);
+  EXPECT_EQ(scratch_schemas(), 0);
+}
+
+// Validating a foreign key is an anti-join whose method PostgreSQL picks
+// from the two tables' sizes: 120,000 rows against 40,000 accounts hash the
+// accounts; 1,000 rows probe the accounts' key index row by row, as most
+// slices of at most 5,000 rows would. Each copy is made to join as the full table
+// does, for a new key (referenced table copied whole) and a NOT VALID one.
+TEST(Tables, ForeignKeyChecksOnTheCopiesJoinAsOnTheFullTable) {
+  auto check_plan = [](const std::string& table) {
+    pqxx::connection c{g_server->dsn()};
+    pqxx::nontransaction tx{c};
+    tx.exec0("SET max_parallel_workers_per_gather = 0");  // the check runs without workers
+    std::string plan;
+    for (const pqxx::row& r : tx.exec("EXPLAIN SELECT fk.account_id FROM ONLY " + table + " fk LEFT JOIN ONLY "
+                                      "accounts_fk pk ON pk.id = fk.account_id WHERE pk.id IS NULL")) {
+      plan += r[0].as<std::string>() + "\n";
+    }
+    return plan;
+  };
+  auto exec = [](const std::string& sql) {
+    pqxx::connection c{g_server->dsn()};
+    pqxx::nontransaction(c).exec(sql);
+  };
+  // Vacuumed, as the copies are: the probes are then index-only scans.
+  exec("VACUUM ANALYZE accounts_fk");
+  exec("VACUUM ANALYZE events_fk");
+  exec("CREATE TABLE events_fk_small AS SELECT * FROM events_fk LIMIT 1000");
+  exec("VACUUM ANALYZE events_fk_small");
+  EXPECT_NE(check_plan("events_fk").find("Hash Anti Join"), std::string::npos) << check_plan("events_fk");
+  EXPECT_NE(check_plan("events_fk_small").find("Nested Loop Anti Join"), std::string::npos)
+      << check_plan("events_fk_small");
+  exec("DROP TABLE events_fk_small");
+
+  const std::string events_before = fingerprint("events_fk");
+  const std::string accounts_before = fingerprint("accounts_fk");
+  for (const std::string& sql :
+       {std::string("ALTER TABLE events_fk ADD CONSTRAINT events_fk_account_new FOREIGN KEY (account_id) "
+                    "REFERENCES accounts_fk;\n"),
+        std::string("ALTER TABLE events_fk VALIDATE CONSTRAINT events_fk_account_fkey;\n")}) {
+    // Two repeats: the first rolled back, where the join settings must not outlast the statement.
+    const nlohmann::json j =
+        estimate_json("fk_join.sql", sql, {"--table", "events_fk", "--max-slice-rows", "5000", "--repeats", "2"});
+    ASSERT_FALSE(j.empty()) << sql;
+    std::string notes;
+    for (const auto& n : j.at("notes")) notes += n.get<std::string>() + "\n";
+    EXPECT_NE(notes.find("validates a foreign key: on the full table PostgreSQL checks it with a Hash Join"),
+              std::string::npos)
+        << sql << notes;
+    EXPECT_NE(notes.find("enable_nestloop and enable_mergejoin off"), std::string::npos) << notes;
+    EXPECT_EQ(j.at("samples").size(), 6U) << sql;
+  }
+  EXPECT_EQ(fingerprint("events_fk"), events_before);
+  EXPECT_EQ(fingerprint("accounts_fk"), accounts_before);
   EXPECT_EQ(scratch_schemas(), 0);
 }
 
