@@ -1,8 +1,9 @@
 // The accuracy benchmark (issue 5): predictions from slices against the real
 // migration on the full table, for the migration kinds whose scaling differs.
 //
-// On a throwaway PostgreSQL 15 server it loads datasets/orders at --rows rows
-// (and a customers table for the foreign key), then for each kind, in an order
+// On a throwaway PostgreSQL 15 server it loads a dataset (--dataset: orders,
+// or events, a table of another shape) at --rows rows (and the table its
+// foreign key references), then for each kind, in an order
 // that leaves the table as the next kind expects: runs its setup, predicts the
 // migration with `migsim estimate`'s pipeline from slices of at most
 // --slice-fraction of the rows, runs the migration for real on the full table,
@@ -45,30 +46,77 @@ struct Kind {
   std::string cleanup;    // untimed, afterwards
 };
 
-// In this order each kind finds the table as the dataset made it, except
-// that the later ones see the earlier ones' dropped columns (catalog only).
-const std::vector<Kind> kKinds = {
-    {"add_column_catalog", "", "ALTER TABLE orders ADD COLUMN gift_wrap text NOT NULL DEFAULT 'none';",
-     "ALTER TABLE orders DROP COLUMN gift_wrap;"},
-    {"create_index", "", "CREATE INDEX orders_price_created_idx ON orders (unit_price, created_at);",
-     "DROP INDEX orders_price_created_idx;"},
-    {"create_index_concurrently", "", "CREATE INDEX CONCURRENTLY orders_updated_idx ON orders (updated_at);",
-     "DROP INDEX orders_updated_idx;"},
-    {"add_check", "", "ALTER TABLE orders ADD CONSTRAINT orders_price_nonnegative CHECK (unit_price >= 0);",
-     "ALTER TABLE orders DROP CONSTRAINT orders_price_nonnegative;"},
-    {"validate_constraint", "ALTER TABLE orders ADD CONSTRAINT orders_quantity_bounded CHECK (quantity < 1000) NOT VALID;",
-     "ALTER TABLE orders VALIDATE CONSTRAINT orders_quantity_bounded;",
-     "ALTER TABLE orders DROP CONSTRAINT orders_quantity_bounded;"},
-    {"set_not_null", "ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;",
-     "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;", ""},
-    {"add_foreign_key", "",
-     "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
-     "ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;"},
-    {"add_column_volatile_default", "", "ALTER TABLE orders ADD COLUMN shard double precision DEFAULT random();",
-     "ALTER TABLE orders DROP COLUMN shard;"},
-    {"alter_type_indexed", "", "ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint;", ""},
-    {"vacuum_full", "", "VACUUM FULL orders;", ""},
-    {"update_backfill", "", "UPDATE orders SET updated_at = coalesce(updated_at, created_at) + interval '1 second';", ""},
+// A table shape and its kinds. In `kinds`' order each kind finds the table
+// as the dataset made it, except that the later ones see the earlier ones'
+// dropped columns (catalog only).
+struct Dataset {
+  std::string name;        // datasets/<name>/{schema,generate,indexes}.sql; the table has the same name
+  std::string referenced;  // untimed, after loading: the table the foreign key kind references
+  std::vector<Kind> kinds;
+};
+
+const std::vector<Dataset> kDatasets = {
+    {"orders",
+     "CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL);"
+     "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 50000) g;"
+     "VACUUM ANALYZE customers;",
+     {
+         {"add_column_catalog", "", "ALTER TABLE orders ADD COLUMN gift_wrap text NOT NULL DEFAULT 'none';",
+          "ALTER TABLE orders DROP COLUMN gift_wrap;"},
+         {"create_index", "", "CREATE INDEX orders_price_created_idx ON orders (unit_price, created_at);",
+          "DROP INDEX orders_price_created_idx;"},
+         {"create_index_concurrently", "", "CREATE INDEX CONCURRENTLY orders_updated_idx ON orders (updated_at);",
+          "DROP INDEX orders_updated_idx;"},
+         {"add_check", "", "ALTER TABLE orders ADD CONSTRAINT orders_price_nonnegative CHECK (unit_price >= 0);",
+          "ALTER TABLE orders DROP CONSTRAINT orders_price_nonnegative;"},
+         {"validate_constraint",
+          "ALTER TABLE orders ADD CONSTRAINT orders_quantity_bounded CHECK (quantity < 1000) NOT VALID;",
+          "ALTER TABLE orders VALIDATE CONSTRAINT orders_quantity_bounded;",
+          "ALTER TABLE orders DROP CONSTRAINT orders_quantity_bounded;"},
+         {"set_not_null", "ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;",
+          "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;", ""},
+         {"add_foreign_key", "",
+          "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
+          "ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;"},
+         {"add_column_volatile_default", "", "ALTER TABLE orders ADD COLUMN shard double precision DEFAULT random();",
+          "ALTER TABLE orders DROP COLUMN shard;"},
+         {"alter_type_indexed", "", "ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint;", ""},
+         {"vacuum_full", "", "VACUUM FULL orders;", ""},
+         {"update_backfill", "",
+          "UPDATE orders SET updated_at = coalesce(updated_at, created_at) + interval '1 second';", ""},
+     }},
+    // The same kinds on a table of another shape (datasets/events/schema.sql):
+    // wide rows, most bytes in TOAST, seven indexes, skewed values.
+    {"events",
+     "CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL);"
+     "INSERT INTO accounts SELECT g, 'account ' || g, timestamptz '2020-01-01 00:00:00+00' + g * interval '1 minute' "
+     "FROM generate_series(1, 50000) g;"
+     "VACUUM ANALYZE accounts;",
+     {
+         {"add_column_catalog", "", "ALTER TABLE events ADD COLUMN archived boolean NOT NULL DEFAULT false;",
+          "ALTER TABLE events DROP COLUMN archived;"},
+         {"create_index", "", "CREATE INDEX events_score_idx ON events (score);", "DROP INDEX events_score_idx;"},
+         {"create_index_concurrently", "",
+          "CREATE INDEX CONCURRENTLY events_region_received_idx ON events (region, received_at);",
+          "DROP INDEX events_region_received_idx;"},
+         {"add_check", "", "ALTER TABLE events ADD CONSTRAINT events_severity_known CHECK (severity BETWEEN 0 AND 7);",
+          "ALTER TABLE events DROP CONSTRAINT events_severity_known;"},
+         {"validate_constraint",
+          "ALTER TABLE events ADD CONSTRAINT events_received_after CHECK (received_at >= occurred_at) NOT VALID;",
+          "ALTER TABLE events VALIDATE CONSTRAINT events_received_after;",
+          "ALTER TABLE events DROP CONSTRAINT events_received_after;"},
+         {"set_not_null", "ALTER TABLE events ALTER COLUMN region DROP NOT NULL;",
+          "ALTER TABLE events ALTER COLUMN region SET NOT NULL;", ""},
+         {"add_foreign_key", "",
+          "ALTER TABLE events ADD CONSTRAINT events_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id);",
+          "ALTER TABLE events DROP CONSTRAINT events_account_fk;"},
+         {"add_column_volatile_default", "", "ALTER TABLE events ADD COLUMN shard double precision DEFAULT random();",
+          "ALTER TABLE events DROP COLUMN shard;"},
+         {"alter_type_indexed", "", "ALTER TABLE events ALTER COLUMN account_id TYPE bigint;", ""},
+         {"vacuum_full", "", "VACUUM FULL events;", ""},
+         {"update_backfill", "",
+          "UPDATE events SET processed_at = coalesce(processed_at, received_at) + interval '1 second';", ""},
+     }},
 };
 
 struct Row {
@@ -123,6 +171,7 @@ int run(int argc, char** argv) {
   double agreement = sampler::SamplingOptions{}.agreement;
   std::string csv;
   std::string only;
+  std::string dataset_name = "orders";
   std::string reports_dir;
   std::string shared_buffers = "256MB";
   std::string maintenance_work_mem = "64MB";
@@ -142,7 +191,9 @@ int run(int argc, char** argv) {
       "estimates of each kind, each with its own sampling seed (42, 43, ...): the first is the row's prediction, "
       "all of them show how much one estimate varies")(
       "csv", po::value(&csv), "write the rows here (e.g. datasets/ground-truth/accuracy-5m.csv)")(
-      "kinds", po::value(&only), "comma-separated kinds to run (default: all)")(
+      "dataset", po::value(&dataset_name)->default_value(dataset_name),
+      "the table: orders (datasets/orders) or events (datasets/events: wide rows, TOAST-heavy, seven indexes, "
+      "skewed values)")("kinds", po::value(&only), "comma-separated kinds to run (default: all)")(
       "reports", po::value(&reports_dir), "write each kind's estimate as JSON (its slices' timings) into this folder")(
       "shared-buffers", po::value(&shared_buffers)->default_value(shared_buffers), "the server's shared_buffers")(
       "maintenance-work-mem", po::value(&maintenance_work_mem)->default_value(maintenance_work_mem),
@@ -157,6 +208,22 @@ int run(int argc, char** argv) {
     std::cout << desc << "\n";
     return 0;
   }
+  const auto found = std::find_if(kDatasets.begin(), kDatasets.end(),
+                                  [&](const Dataset& d) { return d.name == dataset_name; });
+  if (found == kDatasets.end()) {
+    std::cerr << fmt::format("accuracy: --dataset: '{}' is not orders or events\n", dataset_name);
+    return 2;
+  }
+  const Dataset& dataset = *found;
+  for (size_t at = 0; !only.empty() && at <= only.size();) {
+    const size_t comma = std::min(only.find(',', at), only.size());
+    const std::string name = only.substr(at, comma - at);
+    if (std::none_of(dataset.kinds.begin(), dataset.kinds.end(), [&](const Kind& k) { return k.name == name; })) {
+      std::cerr << fmt::format("accuracy: --kinds: '{}' is not a kind (see bench/accuracy/accuracy.cpp)\n", name);
+      return 2;
+    }
+    at = comma + 1;
+  }
   app::install_interrupt_handling();
   const auto start_all = Clock::now();
   sampler::ProgressFn progress;
@@ -170,23 +237,22 @@ int run(int argc, char** argv) {
   so.maintenance_work_mem = maintenance_work_mem;
   so.progress = progress;
   const auto server = sampler::LocalServer::start(so);
-  const sampler::GeneratorScript orders{datasets::file("orders/schema.sql"), datasets::file("orders/generate.sql"),
-                                        datasets::file("orders/indexes.sql")};
-  sampler::load_dataset(server->dsn(), orders, "orders", rows, progress);
-  exec(server->dsn(), "CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL);"
-                      "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 50000) g;"
-                      "VACUUM ANALYZE customers; CHECKPOINT;");
+  const sampler::GeneratorScript script{datasets::file(dataset.name + "/schema.sql"),
+                                        datasets::file(dataset.name + "/generate.sql"),
+                                        datasets::file(dataset.name + "/indexes.sql")};
+  sampler::load_dataset(server->dsn(), script, dataset.name, rows, progress);
+  exec(server->dsn(), dataset.referenced + "CHECKPOINT;");
 
   app::EstimateOptions options;
   options.dsn = server->dsn();
-  options.table = "public.orders";
+  options.table = "public." + dataset.name;
   options.sampling.repeats = repeats;
   options.sampling.agreement = agreement;
   options.sampling.max_slice_rows = std::max(1000LL, static_cast<long long>(slice_fraction * static_cast<double>(rows)));
   options.sampling.progress = progress;
 
   std::vector<Row> results;
-  for (const Kind& kind : kKinds) {
+  for (const Kind& kind : dataset.kinds) {
     if (!only.empty() && fmt::format(",{},", only).find(fmt::format(",{},", kind.name)) == std::string::npos) continue;
     if (progress) progress(fmt::format("== {}: {}", kind.name, kind.migration));
     exec(server->dsn(), kind.setup);
@@ -249,9 +315,9 @@ int run(int argc, char** argv) {
   }
 
   // The table, as printed in the README.
-  std::string out = fmt::format("migsim accuracy benchmark: {} rows of datasets/orders, shared_buffers {}, "
+  std::string out = fmt::format("migsim accuracy benchmark: {} rows of datasets/{}, shared_buffers {}, "
                                 "maintenance_work_mem {}, slices up to {:.0f} % of the rows, {} runs per slice{}\n\n",
-                                reports::grouped(rows), shared_buffers, maintenance_work_mem, 100 * slice_fraction, repeats,
+                                reports::grouped(rows), dataset.name, shared_buffers, maintenance_work_mem, 100 * slice_fraction, repeats,
                                 agreement > 0 ? fmt::format(" (where each run commits, 2 when they agree within {:.0f} %)",
                                                             100 * agreement)
                                               : std::string());
