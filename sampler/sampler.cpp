@@ -338,8 +338,9 @@ int plan_index_workers(RunContext& ctx, pqxx::work& tx) {
 // took 0.7, and the fit of its slices (up to 5,147 rows) came out 4.6 times
 // too high. So the join the full table's check plans (by EXPLAIN on the
 // source) is the one each copy plans: the other two methods are off for the
-// statement. Its fixed part (hashing the referenced table) then shows in
-// every slice, as it will on the full table.
+// statement. The fixed part of a hash join (hashing the referenced table,
+// which a new key's copies hold whole) then shows in every slice, as it will
+// on the full table.
 void plan_foreign_key_checks(Connection& source, const TableProfile& table, const migration::Migration& migration,
                              SourceStructure& structure, const SamplingOptions& options, Samples& samples) {
   for (size_t i = 0; i < migration.statements.size(); ++i) {
@@ -350,9 +351,9 @@ void plan_foreign_key_checks(Connection& source, const TableProfile& table, cons
         check = guarded("reading the table a new foreign key references", [&] { return new_foreign_key(source, a, options); });
       } else if (a.kind == "VALIDATE CONSTRAINT") {
         for (const ForeignKey& fk : structure.foreign_keys) {
-          if (fk.name == a.constraint) {
-            check = ForeignKeyCheck{quote_qualified(source.raw(), fk.ref_schema, fk.ref_table), fk.columns, fk.ref_columns};
-          }
+          if (fk.name != a.constraint) continue;
+          check = ForeignKeyCheck{quote_qualified(source.raw(), fk.ref_schema, fk.ref_table), fk.columns, fk.ref_columns};
+          break;
         }
       }
       if (!check) continue;
