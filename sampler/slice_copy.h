@@ -96,12 +96,12 @@ struct ForeignKeyCheck {
 std::optional<ForeignKeyCheck> new_foreign_key(Connection& source, const migration::Action& action,
                                                const SamplingOptions& options);
 
-// The join method PostgreSQL plans for the check that validates a foreign key
-// `check`: RI_Initial_Check's anti-join of the two,
-// planned as it plans it (no parallel workers, work_mem raised to
-// maintenance_work_mem, hash_mem_multiplier 1), by EXPLAIN on the source, so
-// with the full table's statistics. "Hash Join", "Merge Join" or "Nested
-// Loop"; "" when the plan has no anti-join.
+// The join method PostgreSQL plans for the check that validates the foreign
+// key `check` (RI_Initial_Check's anti-join of the two tables), planned as it
+// plans it (no parallel workers, work_mem raised to maintenance_work_mem,
+// hash_mem_multiplier 1) by EXPLAIN on the source, so with the full table's
+// statistics: "Hash Join", "Merge Join" or "Nested Loop"; "" when the plan
+// has no anti-join.
 std::string foreign_key_join(Connection& source, const TableProfile& table, const ForeignKeyCheck& check,
                              const SamplingOptions& options);
 
