@@ -477,7 +477,8 @@ TEST(Tables, ForeignKeyChecksOnTheCopiesJoinAsOnTheFullTable) {
        {std::string("ALTER TABLE events_fk ADD CONSTRAINT events_fk_account_new FOREIGN KEY (account_id) "
                     "REFERENCES accounts_fk;\n"),
         std::string("ALTER TABLE events_fk VALIDATE CONSTRAINT events_fk_account_fkey;\n")}) {
-    // Two repeats: the first rolled back, where the join settings must not outlast the statement.
+    // Two repeats: the first rolled back (the settings made in the migration's one transaction),
+    // the second committed (SET LOCAL in the statement's own).
     const nlohmann::json j =
         estimate_json("fk_join.sql", sql, {"--table", "events_fk", "--max-slice-rows", "5000", "--repeats", "2"});
     ASSERT_FALSE(j.empty()) << sql;
