@@ -252,7 +252,7 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
   copy.target_table = slice;
   copy.column_list = join(structure.columns, ", ");
   copy.binary = dsn == scratch_dsn;
-  copy_rows(copy);
+  const long long copied = copy_rows(copy);  // COPY's own count: the slice has no other rows
 
   // The referenced rows: those whose key some row of the slice holds. The
   // keys are read from the slice as arrays and sent back as literals, so
@@ -308,9 +308,8 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
                        ")::bigint, 0) + 1, false) FROM " + slice,
                    r[1].as<std::string>());
   }
-  const long long n = tx.exec1("SELECT count(*) FROM " + slice)[0].as<long long>();
   tx.commit();
-  return n;
+  return copied;
 }
 
 void add_read_table(Connection& source, SourceStructure& structure, const migration::RelationRef& relation,
@@ -356,7 +355,7 @@ std::optional<ForeignKeyCheck> new_foreign_key(Connection& source, const migrati
   limit_waits(tx, options);
   const std::string written = action.referenced_schema.empty()
                                   ? tx.quote_name(action.referenced_table)
-                                  : tx.quote_name(action.referenced_schema) + "." + tx.quote_name(action.referenced_table);
+                                  : quote_qualified(source.raw(), action.referenced_schema, action.referenced_table);
   const pqxx::row r = tx.exec_params1(
       "SELECT n.nspname, c.relname, (SELECT string_agg(quote_ident(a.attname), E'\\n' ORDER BY k.ord) "
       "  FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a "
