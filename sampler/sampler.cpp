@@ -848,13 +848,13 @@ void probe_copy_read(Connection& work, const std::string& scratch, ReadProbe& pr
   });
 }
 
-// The rolled-back runs of a slice (from `first` on) count the commit of its
-// last, committed run, statement by statement, as their own would have
-// taken; and its temp files, which are counted only between transactions.
-void count_commit(Samples& samples, size_t first) {
-  const SliceRun& committed = samples.runs.back();
-  for (size_t r = first; r + 1 < samples.runs.size(); ++r) {
-    SliceRun& run = samples.runs[r];
+// The rolled-back runs of a slice count the commit of its last, committed
+// run, statement by statement, as their own would have taken; and its temp
+// files, which are counted only between transactions.
+void count_commit(std::vector<SliceRun>& runs) {
+  const SliceRun& committed = runs.back();
+  for (size_t r = 0; r + 1 < runs.size(); ++r) {
+    SliceRun& run = runs[r];
     if (!run.rolled_back) continue;
     for (size_t i = 0; i < run.statements.size() && i < committed.statements.size(); ++i) {
       StatementRun& s = run.statements[i];
@@ -872,18 +872,32 @@ double migration_seconds(const SliceRun& run) {
   return seconds;
 }
 
-// Two runs of one slice (from `first` on; indexes relative to it) whose
-// times agree within `agreement` (longer / shorter − 1), if any.
-std::optional<std::pair<size_t, size_t>> agreeing_runs(const Samples& samples, size_t first, double agreement) {
-  for (size_t a = first; a < samples.runs.size(); ++a) {
-    for (size_t b = a + 1; b < samples.runs.size(); ++b) {
-      const double x = migration_seconds(samples.runs[a]);
-      const double y = migration_seconds(samples.runs[b]);
-      if (std::min(x, y) > 0 && std::max(x, y) <= (1 + agreement) * std::min(x, y)) return std::pair{a - first, b - first};
+// Two runs of one slice whose times agree within `agreement` (longer /
+// shorter − 1), if any.
+std::optional<std::pair<size_t, size_t>> agreeing_runs(const std::vector<SliceRun>& runs, double agreement) {
+  for (size_t a = 0; a < runs.size(); ++a) {
+    for (size_t b = a + 1; b < runs.size(); ++b) {
+      const double x = migration_seconds(runs[a]);
+      const double y = migration_seconds(runs[b]);
+      if (std::min(x, y) > 0 && std::max(x, y) <= (1 + agreement) * std::min(x, y)) return std::pair{a, b};
     }
   }
   return std::nullopt;
 }
+
+// One slice size: its rows, in a scratch schema of its own (the schema's name
+// carries its session's backend pid, so each has a session), and its runs.
+struct SliceCopy {
+  SliceCopy(const std::string& scratch_dsn, const SamplingOptions& options)
+      : work(scratch_dsn), scratch(work, scratch_dsn, options) {}
+  Connection work;
+  ScratchSchema scratch;  // declared after `work`: dropped before it closes
+  long long rows = 0;
+  long long bytes = 0;
+  long long table_oid = 0;  // the working copy, across the runs that share it
+  std::vector<SliceRun> runs;
+  bool done = false;  // skipped (empty), or its runs agreed early
+};
 
 }  // namespace
 
@@ -902,7 +916,6 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   drop_leftover_scratch_schemas(scratch_dsn);
 
   Connection source(dsn);
-  Connection work(scratch_dsn);
   Samples samples;
   samples.seed = options.seed;
   samples.repeats = options.repeats;
@@ -949,70 +962,87 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
                  copied);
   std::optional<ReadProbe> read_probe;
   if (!samples.whole_table) read_probe = probe_source_read(source, table, ladder.back(), options);
-  ScratchSchema scratch(work, scratch_dsn, options);
-  RunContext ctx{work, migration, table, structure, scratch.name(), options, scratch_dsn};
   const bool reuse = options.repeats > 1 && copy_reusable(migration);
   const bool in_place = options.repeats > 1 && !reuse && repeatable_in_place(migration);
   samples.agreement = reuse ? 0 : options.agreement;
-  double run_seconds = 0;
-  double run_rows = 0;
+
+  // Every slice is copied before any run, each into a scratch schema of its
+  // own, and the runs then take the sizes in turn (smallest to largest, then
+  // back): a stretch of seconds when the machine is slower or faster (another
+  // process, the kernel's writeback, a checkpoint) falls on several sizes'
+  // runs rather than on one size's, where it would tilt the fit's slope. On a
+  // 2-core VM three estimates of the same VALIDATE on 5,000,000 rows ranged
+  // 0.68-1.16 s while each size's own runs agreed within 8-17 %.
+  std::vector<std::unique_ptr<SliceCopy>> slices;
   for (size_t k = 0; k < ladder.size(); ++k) {
     throw_if_interrupted();
+    auto slice = std::make_unique<SliceCopy>(scratch_dsn, options);
+    SliceCopy& c = *slice;
     say(options, fmt::format("slice {}/{}: copying about {} of {:.0f} rows into {}", k + 1, ladder.size(),
-                             ladder[k], table.rows, scratch.name()));
+                             ladder[k], table.rows, c.scratch.name()));
     const auto t0 = Clock::now();
-    const long long rows = guarded(fmt::format("copying a slice of {}.{}", table.schema, table.name),
-                                   [&] { return copy_slice(dsn, scratch_dsn, structure, work, table, scratch.name(), ladder[k], options); });
-    long long bytes = 0;
+    c.rows = guarded(fmt::format("copying a slice of {}.{}", table.schema, table.name), [&] {
+      return copy_slice(dsn, scratch_dsn, structure, c.work, table, c.scratch.name(), ladder[k], options);
+    });
     guarded("vacuuming the slice", [&] {
-      const std::string slice = detail::quote_qualified(work.raw(), scratch.name(), kSliceTable);
-      vacuum_slice(work, slice);
+      const std::string qualified = detail::quote_qualified(c.work.raw(), c.scratch.name(), kSliceTable);
+      vacuum_slice(c.work, qualified);
       {
-        pqxx::read_transaction tx(work.raw());
-        bytes = tx.exec_params1("SELECT pg_table_size($1::regclass)", slice)[0].as<long long>();
+        pqxx::read_transaction tx(c.work.raw());
+        c.bytes = tx.exec_params1("SELECT pg_table_size($1::regclass)", qualified)[0].as<long long>();
         tx.commit();
       }
       // The copies of referenced tables are read as they are (by a foreign
       // key's validation, or a join): in steady state too.
       for (const ReferencedTable& ref : structure.referenced) {
-        vacuum(work, detail::quote_qualified(work.raw(), scratch.name(), ref.name), plans_queries(migration));
+        vacuum(c.work, detail::quote_qualified(c.work.raw(), c.scratch.name(), ref.name), plans_queries(migration));
       }
     });
-    samples.slice_rows.push_back(rows);
-    samples.slice_bytes.push_back(bytes);
-    say(options, fmt::format("slice {}/{}: {} rows copied in {:.1f} s", k + 1, ladder.size(), rows,
+    samples.slice_rows.push_back(c.rows);
+    samples.slice_bytes.push_back(c.bytes);
+    say(options, fmt::format("slice {}/{}: {} rows copied in {:.1f} s", k + 1, ladder.size(), c.rows,
                              seconds_between(t0, Clock::now())));
-    // The largest slice, read before its runs (a run may take the slice for its copy).
-    if (read_probe && k + 1 == ladder.size() && rows > 0) {
-      probe_copy_read(work, scratch.name(), *read_probe, options);
+    // The largest slice, read before any run (a run may take the slice for its copy).
+    if (read_probe && k + 1 == ladder.size() && c.rows > 0) {
+      probe_copy_read(c.work, c.scratch.name(), *read_probe, options);
       samples.source_read = read_probe;
     }
-    if (!structure.stats.empty() && rows > 0) {
+    if (!structure.stats.empty() && c.rows > 0) {
       SliceStats st = guarded("comparing the slice with the source",
-                              [&] { return compare_slice(work, structure, scratch.name(), rows); });
+                              [&] { return compare_slice(c.work, structure, c.scratch.name(), c.rows); });
       if (!st.representative) {
         std::string worst;
-        for (const auto& c : st.columns) {
-          if (std::abs(c.null_frac_slice - c.null_frac_source) > 0.10) {
-            worst += fmt::format(" {} is {:.0f} % NULL in the slice, {:.0f} % in the source;", c.name,
-                                 100 * c.null_frac_slice, 100 * c.null_frac_source);
+        for (const auto& col : st.columns) {
+          if (std::abs(col.null_frac_slice - col.null_frac_source) > 0.10) {
+            worst += fmt::format(" {} is {:.0f} % NULL in the slice, {:.0f} % in the source;", col.name,
+                                 100 * col.null_frac_slice, 100 * col.null_frac_source);
           }
         }
         samples.notes.push_back(fmt::format(
             "slice {} ({} rows) differs from the source by more than 10 %: row width {:.0f} B vs {:.0f} B;{} "
             "its timings may not scale to the table",
-            k + 1, rows, st.row_width_slice, st.row_width_source, worst));
+            k + 1, c.rows, st.row_width_slice, st.row_width_source, worst));
       }
       samples.slice_stats.push_back(std::move(st));
     }
-    if (rows == 0 && table.rows > 0) {
+    if (c.rows == 0 && table.rows > 0) {
       samples.notes.push_back(fmt::format("the slice of about {} rows came back empty (TABLESAMPLE picks whole "
                                           "pages); it was skipped",
                                           ladder[k]));
-      continue;
+      c.done = true;
     }
-    const size_t first_run = samples.runs.size();
-    for (int r = 0; r < options.repeats; ++r) {
+    slices.push_back(std::move(slice));
+  }
+
+  double run_seconds = 0;
+  double run_rows = 0;
+  for (int r = 0; r < options.repeats; ++r) {
+    for (size_t step = 0; step < slices.size(); ++step) {
+      throw_if_interrupted();
+      const size_t k = r % 2 == 0 ? step : slices.size() - 1 - step;
+      SliceCopy& c = *slices[k];
+      if (c.done) continue;
+      RunContext ctx{c.work, migration, table, structure, c.scratch.name(), options, scratch_dsn, c.table_oid};
       const auto t1 = Clock::now();
       const bool last = r + 1 == options.repeats;
       RunPlan plan;
@@ -1020,40 +1050,45 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       plan.adopt = (reuse || in_place) && r == 0;  // the repeats share the copy: nothing else needs the slice
       plan.keep = in_place && !last;
       plan.roll_back = reuse && !last;
-      plan.round_trip = options.round_trip && last && k + 1 == ladder.size();
-      samples.runs.push_back(run_once(ctx, rows, r, plan, samples));
-      samples.runs.back().bytes = bytes;
-      if (last) count_commit(samples, first_run);
+      plan.round_trip = options.round_trip && last && k + 1 == slices.size();
+      c.runs.push_back(run_once(ctx, c.rows, r, plan, samples));
+      c.runs.back().bytes = c.bytes;
+      c.table_oid = ctx.table_oid;
+      if (last) count_commit(c.runs);
       const double took = seconds_between(t1, Clock::now());
       // Remaining time: runs cost about their rows times the seconds per row seen so far.
       run_seconds += took;
-      run_rows += static_cast<double>(std::max(rows, 1LL));
-      double rows_left = static_cast<double>(options.repeats - r - 1) * static_cast<double>(std::max(rows, 1LL));
-      for (size_t later = k + 1; later < ladder.size(); ++later) {
-        rows_left += static_cast<double>(options.repeats) * static_cast<double>(std::max(ladder[later], 1LL));
+      run_rows += static_cast<double>(std::max(c.rows, 1LL));
+      double rows_left = 0;
+      for (size_t j = 0; j < slices.size(); ++j) {
+        if (slices[j]->done) continue;
+        const int runs_left = options.repeats - static_cast<int>(slices[j]->runs.size());
+        rows_left += static_cast<double>(runs_left) * static_cast<double>(std::max(slices[j]->rows, 1LL));
       }
       const double left_s = run_seconds / run_rows * rows_left;
       if (options.progress) {
         options.progress({fmt::format("slice {}/{}: run {}/{} on {} rows took {:.3f} s{}; about {:.0f} s of runs left",
-                                      k + 1, ladder.size(), r + 1, options.repeats, rows, took,
+                                      k + 1, slices.size(), r + 1, options.repeats, c.rows, took,
                                       plan.roll_back ? " (rolled back)" : "", left_s),
                           run_rows / (run_rows + rows_left), left_s});
       }
       if (!last && samples.agreement > 0) {
-        if (const auto pair = agreeing_runs(samples, first_run, samples.agreement)) {
+        if (const auto pair = agreeing_runs(c.runs, samples.agreement)) {
           say(options, fmt::format("slice {}/{}: runs {} and {} agree within {:.0f} % ({:.3f} s and {:.3f} s); the "
                                    "other {} skipped",
-                                   k + 1, ladder.size(), pair->first + 1, pair->second + 1, 100 * samples.agreement,
-                                   migration_seconds(samples.runs[first_run + pair->first]),
-                                   migration_seconds(samples.runs[first_run + pair->second]),
+                                   k + 1, slices.size(), pair->first + 1, pair->second + 1, 100 * samples.agreement,
+                                   migration_seconds(c.runs[pair->first]), migration_seconds(c.runs[pair->second]),
                                    options.repeats - r - 1 == 1 ? "run is" : fmt::format("{} runs are", options.repeats - r - 1)));
-          // A copy kept for the next run goes now: the next slice's copy takes its place (and the
-          // names of its scratch sequences).
+          // A copy kept for the next run goes now, with the scratch sequences it named.
           if (plan.keep) guarded("dropping the copy", [&] { drop_copy(ctx); });
-          break;
+          c.done = true;
         }
       }
     }
+  }
+  // Each size's runs together, in the order they ran.
+  for (auto& slice : slices) {
+    for (SliceRun& run : slice->runs) samples.runs.push_back(std::move(run));
   }
   return samples;
 }
