@@ -27,7 +27,8 @@ struct StatementRun {
   double seconds = 0;           // statement + its commit, wall clock
   // The commit's share of `seconds` (the WAL flush, the old files' unlink).
   // A rolled-back run (SliceRun::rolled_back) has none of its own: it counts
-  // the committed run's of the same slice.
+  // the committed run's of the same slice, or, where every size's committed
+  // run flushed little WAL, the median of theirs (see the sampler).
   double commit_seconds = 0;
   bool locks_observed = false;  // false outside a transaction (CONCURRENTLY, VACUUM)
   std::vector<ObservedLock> locks;
