@@ -733,6 +733,16 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat, const RunPlan& pl
     // Unqualified names resolve only inside the scratch schema.
     tx.exec_params("SELECT set_config('search_path', $1, false)", tx.quote_name(ctx.scratch));
   });
+  if (maps_the_copy_first(ctx.migration, ctx.table)) {
+    guarded("reading the copy in the migration's session", [&] {
+      pqxx::work tx(own.raw());
+      tx.exec0("SET LOCAL max_parallel_workers_per_gather = 0");  // read by this backend, not by workers
+      tx.exec0("SET LOCAL enable_indexonlyscan = off");           // every heap page, not an index's
+      tx.exec0("SET LOCAL enable_bitmapscan = off");
+      tx.exec1("SELECT count(*) FROM ONLY " + work_table);
+      tx.commit();
+    });
+  }
   RunContext session{own, ctx.migration, ctx.table, ctx.structure, ctx.scratch, ctx.options, ctx.dsn, ctx.table_oid};
   return run_migration(session, rows, repeat, plan, samples);
 }
@@ -867,22 +877,28 @@ void count_commits(std::vector<std::vector<SliceRun>*>& sizes) {
   for (const auto* runs : sizes) {
     if (!runs->empty()) statements = std::max(statements, runs->back().statements.size());
   }
+  // Statement i of a size's committed run (its last), if it has one.
+  auto committed_of = [](const std::vector<SliceRun>& runs, size_t i) -> const StatementRun* {
+    if (runs.empty() || runs.back().rolled_back || i >= runs.back().statements.size()) return nullptr;
+    return &runs.back().statements[i];
+  };
   for (size_t i = 0; i < statements; ++i) {
     std::vector<double> commits;
     bool small = true;
     for (const auto* runs : sizes) {
-      if (runs->empty() || runs->back().rolled_back || i >= runs->back().statements.size()) continue;
-      const StatementRun& committed = runs->back().statements[i];
-      commits.push_back(committed.commit_seconds);
-      small = small && committed.wal_bytes <= kSmallCommitWal;
+      if (const StatementRun* committed = committed_of(*runs, i)) {
+        commits.push_back(committed->commit_seconds);
+        small = small && committed->wal_bytes <= kSmallCommitWal;
+      }
     }
     const bool shared = small && commits.size() > 1;
     std::sort(commits.begin(), commits.end());
     const size_t n = commits.size();
     const double median = n == 0 ? 0 : n % 2 ? commits[n / 2] : 0.5 * (commits[n / 2 - 1] + commits[n / 2]);
     for (auto* runs : sizes) {
-      if (runs->empty() || runs->back().rolled_back || i >= runs->back().statements.size()) continue;
-      const StatementRun& committed = runs->back().statements[i];
+      const StatementRun* found = committed_of(*runs, i);
+      if (!found) continue;
+      const StatementRun& committed = *found;
       for (size_t r = 0; r + 1 < runs->size(); ++r) {
         SliceRun& run = (*runs)[r];
         if (!run.rolled_back || i >= run.statements.size()) continue;
@@ -930,6 +946,15 @@ struct SliceCopy {
 };
 
 }  // namespace
+
+bool maps_the_copy_first(const migration::Migration& migration, const TableProfile& table) {
+  using migration::Effect;
+  if (table.heap_pages <= table.server.shared_buffers_pages / 4) return false;
+  return std::any_of(migration.statements.begin(), migration.statements.end(), [](const migration::Statement& st) {
+    return st.effect == Effect::scan || st.effect == Effect::rewrite || st.effect == Effect::index_build ||
+           st.effect == Effect::dml || st.effect == Effect::unknown;
+  });
+}
 
 std::vector<long long> slice_ladder(double rows, long long max_slice_rows) {
   const auto total = static_cast<long long>(std::llround(std::max(0.0, rows)));

@@ -20,6 +20,27 @@ TEST(SliceLadder, ThreeRungsAFactorOfThreeApart) {
   EXPECT_EQ(slice_ladder(0, 200000), (std::vector<long long>{0}));
 }
 
+TEST(MapsTheCopyFirst, WhenTheFullTableIsScannedThroughARing) {
+  TableProfile big;
+  big.server.shared_buffers_pages = 32768;  // 256 MB
+  big.heap_pages = 8193;                    // just over a quarter: the full table's scans use a ring
+  TableProfile small = big;
+  small.heap_pages = 8192;
+  const auto parsed = [](const std::string& sql) { return migration::parse_migration(sql, "m.sql"); };
+  const migration::Migration scan = parsed("ALTER TABLE orders ADD CONSTRAINT c CHECK (quantity > 0);");
+  const migration::Migration rewrite = parsed("ALTER TABLE orders ALTER COLUMN quantity TYPE bigint;");
+  const migration::Migration index = parsed("CREATE INDEX i ON orders (status);");
+  const migration::Migration update = parsed("UPDATE orders SET note = '';");
+  const migration::Migration catalog = parsed("SET lock_timeout = '1s';\nALTER TABLE orders ADD COLUMN x int;");
+  for (const auto* m : {&scan, &rewrite, &index, &update}) {
+    EXPECT_TRUE(maps_the_copy_first(*m, big)) << m->statements.back().kind;
+    EXPECT_FALSE(maps_the_copy_first(*m, small)) << m->statements.back().kind;
+  }
+  EXPECT_FALSE(maps_the_copy_first(catalog, big));
+  // One statement that reads the rows is enough.
+  EXPECT_TRUE(maps_the_copy_first(parsed("ALTER TABLE orders ADD COLUMN x int;\nCREATE INDEX i ON orders (x);"), big));
+}
+
 // PostgreSQL 15's plan_create_index_workers, with the defaults
 // (max_parallel_maintenance_workers 2, maintenance_work_mem 64 MB,
 // min_parallel_table_scan_size 8 MB = 1024 pages) unless the case says.
