@@ -1027,7 +1027,9 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   // process, the kernel's writeback, a checkpoint) falls on several sizes'
   // runs rather than on one size's, where it would tilt the fit's slope. On a
   // 2-core VM three estimates of the same VALIDATE on 5,000,000 rows ranged
-  // 0.68-1.16 s while each size's own runs agreed within 8-17 %.
+  // 0.68-1.16 s while each size's own runs agreed within 8-17 %; with the
+  // turns, 0.89-1.02 s in one benchmark run and 1.14-1.66 s in the next, so
+  // their effect is within that machine's noise. They cost no time.
   std::vector<std::unique_ptr<SliceCopy>> slices;
   for (size_t k = 0; k < ladder.size(); ++k) {
     throw_if_interrupted();
