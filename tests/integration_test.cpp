@@ -389,8 +389,8 @@ TEST(Estimate, RunsWithACopyEachStopOnceTwoAgree) {
     EXPECT_EQ(copies.slices(), 3);
   }
   {
-    // Runs that repeat on one copy stop too; the copy left behind goes before the next slice's
-    // (tickets' serial column gives each slice a scratch sequence of the same name).
+    // Runs that repeat on one copy stop too, and the copy kept for the next run is dropped with
+    // the scratch sequence it named (tickets has a serial column).
     const std::string tickets_before = fingerprint("tickets");
     const nlohmann::json j = estimate_json("agree_in_place.sql", "VACUUM FULL tickets;\n",
                                            {"--repeats", "3", "--agreement", "100%"});
