@@ -164,7 +164,9 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
     }
     // Each slice size with bytes of its own (so that every fit in rows can be made in bytes).
     const bool distinct = sizes.size() == slices.size() && sizes.size() == static_cast<size_t>(distinct_all);
-    if (every && distinct && scaling == Scaling::grows) largest_bytes = median(bytes_at_largest);
+    if (every && distinct && (scaling == Scaling::grows || scaling == Scaling::writes_index_entries)) {
+      largest_bytes = median(bytes_at_largest);
+    }
   }
   // A model's size variable at the target and at the largest slice.
   auto target_size = [&](Model m) { return m == Model::linear_bytes ? target_bytes : target_rows; };
@@ -203,9 +205,11 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   }
   // Keep the model the work's physics expects unless another is clearly
   // better on the held-out slice (by more than the 10-20 % that repeated
-  // runs of one slice differ by): a scan or a backfill is linear in the rows
-  // it touches, a sort grows as n·log n.
-  const Model expected = scaling == Scaling::sorts ? Model::n_log_n : Model::linear;
+  // runs of one slice differ by): a scan or a rewrite is linear in the rows
+  // it touches; a sort, and writing rows whose entries go into B-trees, grow
+  // as n·log n.
+  const Model expected =
+      scaling == Scaling::sorts || scaling == Scaling::writes_index_entries ? Model::n_log_n : Model::linear;
   for (size_t i = 0; i < f.candidates.size(); ++i) {
     if (f.candidates[i].model == expected && i != best &&
         f.candidates[i].held_out_error <= f.candidates[best].held_out_error + kClearlyBetter) {
