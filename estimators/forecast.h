@@ -14,7 +14,7 @@ namespace migsim::estimators {
 // itself (migration/'s effect class), not from timings.
 enum class Scaling {
   constant,  // catalog-only: the table's size does not matter
-  grows,     // reads or writes every row (scans, DML): linear unless the data say otherwise
+  grows,     // reads or writes every row (scans, rewrites, DELETE): linear unless the data say otherwise
   sorts,     // sorts every row (index builds): n·log n unless the data say otherwise
   // Writes rows into a table with indexes (UPDATE, INSERT): each row written
   // adds an entry to every index, a descent of a B-tree whose depth and
