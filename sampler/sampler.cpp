@@ -858,6 +858,20 @@ void probe_copy_read(Connection& work, const std::string& scratch, ReadProbe& pr
   });
 }
 
+// One slice size: its rows, in a scratch schema of its own (the schema's name
+// carries its session's backend pid, so each has a session), and its runs.
+struct SliceCopy {
+  SliceCopy(const std::string& scratch_dsn, const SamplingOptions& options)
+      : work(scratch_dsn), scratch(work, scratch_dsn, options) {}
+  Connection work;
+  ScratchSchema scratch;  // declared after `work`: dropped before it closes
+  long long rows = 0;
+  long long bytes = 0;
+  long long table_oid = 0;  // the working copy, across the runs that share it
+  std::vector<SliceRun> runs;
+  bool done = false;  // skipped (empty), or its runs agreed early
+};
+
 // A statement whose committed runs wrote at most this much WAL at every slice
 // size commits in a time that does not depend on the size: one flush of a
 // few pages' worth of WAL (a catalog change, a validating scan).
@@ -872,10 +886,10 @@ constexpr long long kSmallCommitWal = 64 * 1024;
 // datasets/events, whose scans took 3-5 ms), and counted in every run of one
 // size it would tilt the fit. Otherwise (a rewrite flushes its new pages'
 // WAL, which grows with the slice) it is the same size's committed run's.
-void count_commits(std::vector<std::vector<SliceRun>*>& sizes) {
+void count_commits(std::vector<std::unique_ptr<SliceCopy>>& slices) {
   size_t statements = 0;
-  for (const auto* runs : sizes) {
-    if (!runs->empty()) statements = std::max(statements, runs->back().statements.size());
+  for (const auto& slice : slices) {
+    if (!slice->runs.empty()) statements = std::max(statements, slice->runs.back().statements.size());
   }
   // Statement i of a size's committed run (its last), if it has one.
   auto committed_of = [](const std::vector<SliceRun>& runs, size_t i) -> const StatementRun* {
@@ -885,8 +899,8 @@ void count_commits(std::vector<std::vector<SliceRun>*>& sizes) {
   for (size_t i = 0; i < statements; ++i) {
     std::vector<double> commits;
     bool small = true;
-    for (const auto* runs : sizes) {
-      if (const StatementRun* committed = committed_of(*runs, i)) {
+    for (const auto& slice : slices) {
+      if (const StatementRun* committed = committed_of(slice->runs, i)) {
         commits.push_back(committed->commit_seconds);
         small = small && committed->wal_bytes <= kSmallCommitWal;
       }
@@ -895,12 +909,12 @@ void count_commits(std::vector<std::vector<SliceRun>*>& sizes) {
     std::sort(commits.begin(), commits.end());
     const size_t n = commits.size();
     const double median = n == 0 ? 0 : n % 2 ? commits[n / 2] : 0.5 * (commits[n / 2 - 1] + commits[n / 2]);
-    for (auto* runs : sizes) {
-      const StatementRun* found = committed_of(*runs, i);
+    for (auto& slice : slices) {
+      const StatementRun* found = committed_of(slice->runs, i);
       if (!found) continue;
       const StatementRun& committed = *found;
-      for (size_t r = 0; r + 1 < runs->size(); ++r) {
-        SliceRun& run = (*runs)[r];
+      for (size_t r = 0; r + 1 < slice->runs.size(); ++r) {
+        SliceRun& run = slice->runs[r];
         if (!run.rolled_back || i >= run.statements.size()) continue;
         StatementRun& s = run.statements[i];
         s.commit_seconds = shared ? median : committed.commit_seconds;
@@ -931,19 +945,6 @@ std::optional<std::pair<size_t, size_t>> agreeing_runs(const std::vector<SliceRu
   return std::nullopt;
 }
 
-// One slice size: its rows, in a scratch schema of its own (the schema's name
-// carries its session's backend pid, so each has a session), and its runs.
-struct SliceCopy {
-  SliceCopy(const std::string& scratch_dsn, const SamplingOptions& options)
-      : work(scratch_dsn), scratch(work, scratch_dsn, options) {}
-  Connection work;
-  ScratchSchema scratch;  // declared after `work`: dropped before it closes
-  long long rows = 0;
-  long long bytes = 0;
-  long long table_oid = 0;  // the working copy, across the runs that share it
-  std::vector<SliceRun> runs;
-  bool done = false;  // skipped (empty), or its runs agreed early
-};
 
 }  // namespace
 
@@ -1142,9 +1143,7 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       }
     }
   }
-  std::vector<std::vector<SliceRun>*> sizes;
-  for (auto& slice : slices) sizes.push_back(&slice->runs);
-  count_commits(sizes);
+  count_commits(slices);
   // Each size's runs together, in the order they ran.
   for (auto& slice : slices) {
     for (SliceRun& run : slice->runs) samples.runs.push_back(std::move(run));
