@@ -221,23 +221,52 @@ SourceStructure read_structure(Connection& source, const TableProfile& table, co
   return s;
 }
 
+namespace {
+
+// The slice's tables in <scratch>, empty: built from the catalog definition
+// read earlier, so that the scratch side never names the source (it may be
+// another server).
+void create_slice_tables(Connection& work, const SourceStructure& structure, const std::string& scratch) {
+  pqxx::work tx(work.raw());
+  tx.exec0("DROP TABLE IF EXISTS " + quote_qualified(work.raw(), scratch, kSliceTable) + " CASCADE");
+  create_table(tx, scratch, kSliceTable, structure.definition);
+  for (const ReferencedTable& ref : structure.referenced) {
+    tx.exec0("DROP TABLE IF EXISTS " + quote_qualified(work.raw(), scratch, ref.name) + " CASCADE");
+    create_table(tx, scratch, ref.name, ref.definition);
+  }
+  tx.commit();
+}
+
+// After the rows: the referenced copies' keys, and the scratch sequences.
+void finish_slice(Connection& work, const SourceStructure& structure, const std::string& scratch) {
+  const std::string slice = quote_qualified(work.raw(), scratch, kSliceTable);
+  pqxx::work tx(work.raw());
+  for (const ReferencedTable& ref : structure.referenced) {
+    for (const auto& [name, definition] : ref.constraints) {
+      tx.exec0("ALTER TABLE " + quote_qualified(work.raw(), scratch, ref.name) + " ADD CONSTRAINT " +
+               tx.quote_name(name) + " " + definition);
+    }
+  }
+  // Scratch sequences continue after the copied values, as the source's do.
+  for (const pqxx::row& r : tx.exec_params(
+           "SELECT a.attname, pg_get_serial_sequence($1, a.attname) FROM pg_attribute a WHERE a.attrelid = "
+           "$1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND pg_get_serial_sequence($1, a.attname) IS NOT NULL",
+           slice)) {
+    tx.exec_params("SELECT setval($1::regclass, coalesce(max(" + tx.quote_name(r[0].as<std::string>()) +
+                       ")::bigint, 0) + 1, false) FROM " + slice,
+                   r[1].as<std::string>());
+  }
+  tx.commit();
+}
+
+}  // namespace
+
 long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, const SourceStructure& structure,
                      Connection& work, const TableProfile& table, const std::string& scratch, long long target_rows,
                      const SamplingOptions& options) {
   const std::string src = quote_qualified(work.raw(), table.schema, table.name);
   const std::string slice = quote_qualified(work.raw(), scratch, kSliceTable);
-  {
-    // Built from the catalog definition read earlier: the scratch side never
-    // names the source (it may be another server).
-    pqxx::work tx(work.raw());
-    tx.exec0("DROP TABLE IF EXISTS " + slice + " CASCADE");
-    create_table(tx, scratch, kSliceTable, structure.definition);
-    for (const ReferencedTable& ref : structure.referenced) {
-      tx.exec0("DROP TABLE IF EXISTS " + quote_qualified(work.raw(), scratch, ref.name) + " CASCADE");
-      create_table(tx, scratch, ref.name, ref.definition);
-    }
-    tx.commit();
-  }
+  create_slice_tables(work, structure, scratch);
   const bool whole = static_cast<double>(target_rows) >= table.rows;
   CopyRequest copy;
   copy.dsn = dsn;
@@ -292,24 +321,47 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
     rows.column_list = join(ref.columns, ", ");
     copy_rows(rows);
   }
+  finish_slice(work, structure, scratch);
+  return copied;
+}
+
+long long derive_slice(Connection& work, const SourceStructure& structure, const std::string& from,
+                       long long from_rows, const std::string& scratch, long long target_rows,
+                       const SamplingOptions& options) {
+  create_slice_tables(work, structure, scratch);
+  const std::string slice = quote_qualified(work.raw(), scratch, kSliceTable);
+  const std::string cols = join(structure.columns, ", ");
   pqxx::work tx(work.raw());
+  // Whole pages of the larger slice, as TABLESAMPLE SYSTEM takes whole pages
+  // of the source: the same rows per page, and the same neighbours.
+  const double percent = std::min(100.0, 100.0 * static_cast<double>(target_rows) / static_cast<double>(std::max(from_rows, 1LL)));
+  const long long taken =
+      static_cast<long long>(tx.exec(fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} "
+                                                 "TABLESAMPLE SYSTEM ({:.6f}) REPEATABLE ({})",
+                                                 slice, cols, cols, quote_qualified(work.raw(), from, kSliceTable),
+                                                 percent, options.seed))
+                                     .affected_rows());
+  // The referenced rows this slice needs, from the larger slice's copies
+  // (which hold those of every row it has).
   for (const ReferencedTable& ref : structure.referenced) {
-    for (const auto& [name, definition] : ref.constraints) {
-      tx.exec0("ALTER TABLE " + quote_qualified(work.raw(), scratch, ref.name) + " ADD CONSTRAINT " +
-               tx.quote_name(name) + " " + definition);
+    std::string where = ref.whole ? "true" : "";
+    if (!ref.whole) {
+      for (const ForeignKey& fk : structure.foreign_keys) {
+        if (fk.self_reference || fk.ref_schema != ref.schema || fk.ref_table != ref.name) continue;
+        std::vector<std::string> pairs;
+        for (size_t i = 0; i < fk.columns.size(); ++i) pairs.push_back(fmt::format("s.{} = r.{}", fk.columns[i], fk.ref_columns[i]));
+        where += fmt::format("{}EXISTS (SELECT 1 FROM {} s WHERE {})", where.empty() ? "" : " OR ", slice, join(pairs, " AND "));
+      }
     }
-  }
-  // Scratch sequences continue after the copied values, as the source's do.
-  for (const pqxx::row& r : tx.exec_params(
-           "SELECT a.attname, pg_get_serial_sequence($1, a.attname) FROM pg_attribute a WHERE a.attrelid = "
-           "$1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND pg_get_serial_sequence($1, a.attname) IS NOT NULL",
-           slice)) {
-    tx.exec_params("SELECT setval($1::regclass, coalesce(max(" + tx.quote_name(r[0].as<std::string>()) +
-                       ")::bigint, 0) + 1, false) FROM " + slice,
-                   r[1].as<std::string>());
+    if (where.empty()) continue;
+    const std::string ref_cols = join(ref.columns, ", ");
+    tx.exec0(fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} r WHERE {}",
+                         quote_qualified(work.raw(), scratch, ref.name), ref_cols, ref_cols,
+                         quote_qualified(work.raw(), from, ref.name), where));
   }
   tx.commit();
-  return copied;
+  finish_slice(work, structure, scratch);
+  return taken;
 }
 
 void add_read_table(Connection& source, SourceStructure& structure, const migration::RelationRef& relation,

@@ -114,6 +114,15 @@ long long copy_slice(const std::string& dsn, const std::string& scratch_dsn, con
                      const TableProfile& table, const std::string& scratch, long long target_rows,
                      const SamplingOptions& options);
 
+// Takes about `target_rows` of the `from_rows` rows of <from>.migsim_slice, by
+// whole pages (TABLESAMPLE SYSTEM with the sampling seed), into
+// <scratch>.migsim_slice, with the rows they reference from <from>'s copies
+// of the referenced tables: a smaller slice nested in a larger one, on the
+// scratch server, without reading the source. Returns its row count.
+long long derive_slice(Connection& work, const SourceStructure& structure, const std::string& from,
+                       long long from_rows, const std::string& scratch, long long target_rows,
+                       const SamplingOptions& options);
+
 // The slice's pg_stats (after ANALYZE) next to the source's.
 SliceStats compare_slice(Connection& work, const SourceStructure& structure, const std::string& scratch, long long rows);
 
