@@ -334,7 +334,8 @@ long long derive_slice(Connection& work, const SourceStructure& structure, const
   pqxx::work tx(work.raw());
   // Whole pages of the larger slice, as TABLESAMPLE SYSTEM takes whole pages
   // of the source: the same rows per page, and the same neighbours.
-  const double percent = std::min(100.0, 100.0 * static_cast<double>(target_rows) / static_cast<double>(std::max(from_rows, 1LL)));
+  const double percent =
+      std::min(100.0, 100.0 * static_cast<double>(target_rows) / static_cast<double>(std::max(from_rows, 1LL)));
   const long long taken =
       static_cast<long long>(tx.exec(fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} "
                                                  "TABLESAMPLE SYSTEM ({:.6f}) REPEATABLE ({})",
@@ -349,8 +350,11 @@ long long derive_slice(Connection& work, const SourceStructure& structure, const
       for (const ForeignKey& fk : structure.foreign_keys) {
         if (fk.self_reference || fk.ref_schema != ref.schema || fk.ref_table != ref.name) continue;
         std::vector<std::string> pairs;
-        for (size_t i = 0; i < fk.columns.size(); ++i) pairs.push_back(fmt::format("s.{} = r.{}", fk.columns[i], fk.ref_columns[i]));
-        where += fmt::format("{}EXISTS (SELECT 1 FROM {} s WHERE {})", where.empty() ? "" : " OR ", slice, join(pairs, " AND "));
+        for (size_t i = 0; i < fk.columns.size(); ++i) {
+          pairs.push_back(fmt::format("s.{} = r.{}", fk.columns[i], fk.ref_columns[i]));
+        }
+        where += fmt::format("{}EXISTS (SELECT 1 FROM {} s WHERE {})", where.empty() ? "" : " OR ", slice,
+                             join(pairs, " AND "));
       }
     }
     if (where.empty()) continue;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The accuracy benchmark at full size: builds migsim (Release) if needed, then
 #   bench/accuracy/run.sh [ROWS] [accuracy options]
-# predicts every migration kind from slices of at most 2 % of ROWS (default
-# 5,000,000) on a throwaway PostgreSQL 15 server, runs each for real on the full
+# predicts every migration kind from slices of at most 1 % of ROWS (default
+# 5,000,000; --slice-fraction 0.02 for 2 %), extrapolating about 100 times, on a
+# throwaway PostgreSQL 15 server, runs each for real on the full
 # table, prints the table and writes datasets/ground-truth/accuracy-<ROWS>.csv
 # (accuracy-events-<ROWS>.csv with --dataset events).
-# Takes about 7 minutes at 5,000,000 rows on a 2-core machine; CI runs a
+# Takes about 9 minutes at 5,000,000 rows on a 2-core machine; CI runs a
 # 250,000-row smoke of it (ctest -R accuracy_smoke).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
