@@ -1012,7 +1012,9 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
   SourceStructure structure = guarded(fmt::format("reading the structure of {}.{}", table.schema, table.name),
                                       [&] { return read_structure(source, table, options); });
   // Tables the migration only reads (and the target does not reference):
-  // copied whole when small.
+  // copied whole when small. (The largest slice is at least 5,000 rows even
+  // under a smaller --max-slice-rows.)
+  const long long slice_cap = std::max(options.max_slice_rows, ladder.back());
   for (const migration::Statement& st : migration.statements) {
     bool adds_foreign_key = false;
     for (const migration::Action& action : st.actions) adds_foreign_key = adds_foreign_key || action.kind == "ADD FOREIGN KEY";
@@ -1026,8 +1028,8 @@ Samples measure(const std::string& dsn, const migration::Migration& migration, c
       const bool referenced_by_new_key = adds_foreign_key && lock.mode == sim::LockMode::ShareRowExclusive;
       if (lock.mode != sim::LockMode::AccessShare && !referenced_by_new_key) continue;
       guarded("reading a table the migration reads", [&] {
-        add_read_table(source, structure, r, referenced_by_new_key ? 10 * options.max_slice_rows : options.max_slice_rows,
-                       options, migration::location(migration, st));
+        add_read_table(source, structure, r, referenced_by_new_key ? 10 * slice_cap : slice_cap, options,
+                       migration::location(migration, st));
       });
     }
   }
