@@ -98,6 +98,20 @@ int table_passes(const migration::Statement& st) {
   }
 }
 
+// What reading a row costs a statement that reads every row at least: the
+// read probe's fastest sequential scan of the largest slice's copy (in
+// memory), per row, times the statement's passes over the table; 0 when
+// there was no probe, or for DML that may find its rows through an index
+// (a WHERE, a join).
+double read_seconds_per_row(const reports::EstimateReport& r, const migration::Statement& st) {
+  if (!r.samples.source_read) return 0;
+  if (st.effect == migration::Effect::dml && st.dml_rows != "all") return 0;
+  const sampler::ReadProbe& p = *r.samples.source_read;
+  if (p.copy_seconds.empty() || p.copy_rows < 1) return 0;
+  const double fastest = *std::min_element(p.copy_seconds.begin(), p.copy_seconds.end());
+  return table_passes(st) * fastest / static_cast<double>(p.copy_rows);
+}
+
 // The copies are read from memory. When the table's pages came from storage
 // (sampler::ReadProbe), every pass over the full table reads at that speed
 // instead: the estimate adds the difference, the upper bound twice it (the
@@ -304,7 +318,8 @@ void forecast_statements(reports::EstimateReport& r, double batch_target_seconds
                                     i + 1, st.line, migration::effect_name(st.effect)));
     }
     const estimators::Scaling scaling = constant ? estimators::Scaling::constant : scaling_of(st, r.table);
-    e.forecast = estimators::forecast(points, r.table.rows, static_cast<double>(r.table.table_bytes), scaling);
+    e.forecast = estimators::forecast(points, r.table.rows, static_cast<double>(r.table.table_bytes), scaling, 0.9,
+                                      0.10, constant ? 0 : read_seconds_per_row(r, st));
     if (scaling == estimators::Scaling::writes_index_entries && e.forecast.model == estimators::Model::n_log_n) {
       e.forecast.reason += fmt::format(" (n·log n: each row it writes adds an entry to each of the table's {} "
                                        "indexes, whose B-trees deepen as the table grows)",

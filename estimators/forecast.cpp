@@ -65,7 +65,7 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
 }
 
 Forecast forecast(const std::vector<Point>& points, double target_rows, double target_bytes, Scaling scaling,
-                  double confidence, double min_relative_noise) {
+                  double confidence, double min_relative_noise, double min_seconds_per_row) {
   Forecast f;
   f.confidence = confidence;
   f.target_rows = target_rows;
@@ -217,6 +217,23 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
     }
   }
 
+  if (floored[best] && min_seconds_per_row > 0) {
+    // The rows the largest slice lacks cost at least their read; the whole
+    // time scaled with the rows stays the upper bound.
+    const double rest = min_seconds_per_row * (target_rows - largest);
+    const double upper = largest_max * f.extrapolation_factor * (1 + 3 * min_relative_noise);
+    f.model = Model::linear;
+    f.predicted_seconds = std::min(measured_largest + rest, measured_largest * f.extrapolation_factor);
+    f.low_seconds = std::min(largest_min + rest, f.predicted_seconds);
+    f.high_seconds = std::max(upper, f.predicted_seconds);
+    f.extrapolated = true;
+    f.reason = fmt::format("the slices' times do not grow with their rows ({} fit falls below the largest slice's "
+                           "{:.1f} ms): that time plus reading the other {:.0f} rows at the copies' {:.2f} µs per row, "
+                           "up to scaling it by the rows",
+                           model_name(f.candidates[best].model), 1e3 * measured_largest, target_rows - largest,
+                           1e6 * min_seconds_per_row);
+    return f;
+  }
   if (floored[best]) {
     return proportional(fmt::format("the slices' times do not grow with their rows ({} fit falls below the "
                                     "largest slice's {:.1f} ms): scaled proportionally to the row count, an upper "
@@ -228,6 +245,10 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   const Fit& chosen = fits[best];
   f.model = chosen.model;
   f.predicted_seconds = f.candidates[best].predicted_seconds;
+  // The rows the largest slice lacks cost at least their read.
+  const double read_floor = measured_largest + min_seconds_per_row * (target_rows - largest);
+  const bool raised = f.predicted_seconds < read_floor;
+  f.predicted_seconds = std::max(f.predicted_seconds, read_floor);
   f.extrapolated = true;
   Fit widened = chosen;
   widened.relative_sigma = std::max(chosen.relative_sigma, min_relative_noise);
@@ -246,9 +267,15 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
     }
   }
   f.low_seconds = std::min(f.low_seconds, f.predicted_seconds);
+  f.high_seconds = std::max(f.high_seconds, f.predicted_seconds);
   f.reason = fmt::format("{} fit predicted the largest slice within {:.0f} % from the smaller ones; "
                          "extrapolated {:.1f}x",
                          model_name(f.model), 100 * (std::exp(best_error) - 1), f.extrapolation_factor);
+  if (raised) {
+    f.reason += fmt::format(", and raised to the largest slice's time plus reading the other {:.0f} rows at the "
+                            "copies' {:.2f} µs per row, more than the fit's slope",
+                            target_rows - largest, 1e6 * min_seconds_per_row);
+  }
 
   double smallest = largest;
   for (const Point& p : points) smallest = std::min(smallest, p.rows);

@@ -75,8 +75,18 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling 
 // and, when it scores nearly as well, held in the interval: the linear model
 // in rows stays the one extrapolated unless bytes predict the held-out slice
 // clearly better (slices whose bytes per row differ from one another).
+//
+// `min_seconds_per_row` (0: none) is what each row of the full table costs at
+// least: reading it (the copies' sequential scan, per row, times the passes
+// the statement makes). The prediction is at least the largest slice's time
+// plus that cost for the rows it lacks: where a fixed cost (hashing a
+// referenced table) swamps the slices' per-row work, their slope is noise and
+// may be far below it. Where the fit even falls below the largest slice, the
+// prediction is that sum, up to proportional scaling; without a
+// `min_seconds_per_row`, proportional scaling (an upper bound when part of
+// the time is fixed).
 Forecast forecast(const std::vector<Point>& points, double target_rows, double target_bytes, Scaling scaling,
-                  double confidence = 0.9, double min_relative_noise = 0.10);
+                  double confidence = 0.9, double min_relative_noise = 0.10, double min_seconds_per_row = 0);
 
 // Student's t quantile for a two-sided interval of `confidence` with `df`
 // degrees of freedom (tabulated for 90 %; other confidences scaled by the
