@@ -290,7 +290,12 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   };
   for (int i = 0; i <= kCurvePoints; ++i) {
     const double rows = smallest * std::pow(target_rows / smallest, static_cast<double>(i) / kCurvePoints);
-    f.curve.emplace_back(rows, std::max(chosen.predict(size_at(rows)), 1e-6));
+    double seconds = chosen.predict(size_at(rows));
+    // Beyond the largest slice, at least its time plus the read of the rows it lacks (as the prediction).
+    if (raised && rows > largest) {
+      seconds = std::max(seconds, measured_largest + min_seconds_per_row * (rows - largest));
+    }
+    f.curve.emplace_back(rows, std::max(seconds, 1e-6));
   }
   return f;
 }

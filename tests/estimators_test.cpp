@@ -416,6 +416,8 @@ TEST(Forecast, FlatSlicesOfGrowingWorkAddTheRestOfTheTablesRead) {
   EXPECT_LE(raised.low_seconds, raised.predicted_seconds);
   EXPECT_GE(raised.high_seconds, raised.predicted_seconds);
   EXPECT_NE(raised.reason.find("raised to the largest slice's time plus reading"), std::string::npos) << raised.reason;
+  ASSERT_FALSE(raised.curve.empty());  // the plotted curve ends at the prediction
+  EXPECT_NEAR(raised.curve.back().second, raised.predicted_seconds, 1e-9);
 }
 
 }  // namespace
