@@ -98,6 +98,11 @@ int table_passes(const migration::Statement& st) {
   }
 }
 
+// The read probe's fastest of its reads of the largest slice's copy.
+double fastest_copy_read(const sampler::ReadProbe& p) {
+  return *std::min_element(p.copy_seconds.begin(), p.copy_seconds.end());
+}
+
 // What reading a row costs a statement that reads every row at least: the
 // read probe's fastest sequential scan of the largest slice's copy (in
 // memory), per row, times the statement's passes over the table; 0 when
@@ -108,8 +113,7 @@ double read_seconds_per_row(const reports::EstimateReport& r, const migration::S
   if (st.effect == migration::Effect::dml && st.dml_rows != "all") return 0;
   const sampler::ReadProbe& p = *r.samples.source_read;
   if (p.copy_seconds.empty() || p.copy_rows < 1) return 0;
-  const double fastest = *std::min_element(p.copy_seconds.begin(), p.copy_seconds.end());
-  return table_passes(st) * fastest / static_cast<double>(p.copy_rows);
+  return table_passes(st) * fastest_copy_read(p) / static_cast<double>(p.copy_rows);
 }
 
 // The copies are read from memory. When the table's pages came from storage
@@ -123,7 +127,7 @@ void apply_read_regime(reports::StatementEstimate& e, reports::EstimateReport& r
   if (!r.samples.source_read || passes == 0) return;
   const sampler::ReadProbe& p = *r.samples.source_read;
   if (p.copy_seconds.empty()) return;
-  const double copy_seconds = *std::min_element(p.copy_seconds.begin(), p.copy_seconds.end());
+  const double copy_seconds = fastest_copy_read(p);
   const estimators::ReadRegime read =
       estimators::read_regime({p.source_pages, p.source_seconds, p.copy_pages, copy_seconds, r.table.heap_pages});
   if (!read.from_storage) return;

@@ -217,21 +217,19 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
     }
   }
 
+  // Work that reads every row takes at least the largest slice's time plus
+  // the read of the rows it lacks (0 without `min_seconds_per_row`).
+  auto read_floor_at = [&](double rows) { return measured_largest + min_seconds_per_row * (rows - largest); };
   if (floored[best] && min_seconds_per_row > 0) {
-    // The rows the largest slice lacks cost at least their read; the whole
-    // time scaled with the rows stays the upper bound.
-    const double rest = min_seconds_per_row * (target_rows - largest);
-    const double upper = largest_max * f.extrapolation_factor * (1 + 3 * min_relative_noise);
-    f.model = Model::linear;
-    f.predicted_seconds = std::min(measured_largest + rest, measured_largest * f.extrapolation_factor);
-    f.low_seconds = std::min(largest_min + rest, f.predicted_seconds);
-    f.high_seconds = std::max(upper, f.predicted_seconds);
-    f.extrapolated = true;
-    f.reason = fmt::format("the slices' times do not grow with their rows ({} fit falls below the largest slice's "
-                           "{:.1f} ms): that time plus reading the other {:.0f} rows at the copies' {:.2f} µs per row, "
-                           "up to scaling it by the rows",
-                           model_name(f.candidates[best].model), 1e3 * measured_largest, target_rows - largest,
-                           1e6 * min_seconds_per_row);
+    // That floor, with scaling by the rows as the upper bound.
+    proportional(fmt::format("the slices' times do not grow with their rows ({} fit falls below the largest slice's "
+                             "{:.1f} ms): that time plus reading the other {:.0f} rows at the copies' {:.2f} µs per "
+                             "row, up to scaling it by the rows",
+                             model_name(f.candidates[best].model), 1e3 * measured_largest, target_rows - largest,
+                             1e6 * min_seconds_per_row),
+                 largest_min + min_seconds_per_row * (target_rows - largest));
+    f.predicted_seconds = std::min(read_floor_at(target_rows), f.predicted_seconds);
+    f.low_seconds = std::min(f.low_seconds, f.predicted_seconds);
     return f;
   }
   if (floored[best]) {
@@ -245,10 +243,8 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   const Fit& chosen = fits[best];
   f.model = chosen.model;
   f.predicted_seconds = f.candidates[best].predicted_seconds;
-  // The rows the largest slice lacks cost at least their read.
-  const double read_floor = measured_largest + min_seconds_per_row * (target_rows - largest);
-  const bool raised = f.predicted_seconds < read_floor;
-  f.predicted_seconds = std::max(f.predicted_seconds, read_floor);
+  const bool raised = f.predicted_seconds < read_floor_at(target_rows);
+  f.predicted_seconds = std::max(f.predicted_seconds, read_floor_at(target_rows));
   f.extrapolated = true;
   Fit widened = chosen;
   widened.relative_sigma = std::max(chosen.relative_sigma, min_relative_noise);
@@ -292,9 +288,7 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
     const double rows = smallest * std::pow(target_rows / smallest, static_cast<double>(i) / kCurvePoints);
     double seconds = chosen.predict(size_at(rows));
     // Beyond the largest slice, at least its time plus the read of the rows it lacks (as the prediction).
-    if (raised && rows > largest) {
-      seconds = std::max(seconds, measured_largest + min_seconds_per_row * (rows - largest));
-    }
+    if (raised && rows > largest) seconds = std::max(seconds, read_floor_at(rows));
     f.curve.emplace_back(rows, std::max(seconds, 1e-6));
   }
   return f;
