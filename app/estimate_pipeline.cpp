@@ -75,29 +75,6 @@ void apply_wal_regime(reports::StatementEstimate& e, reports::EstimateReport& r,
       w.full_bytes / std::max(in.rows, 1.0), r.table.server.max_wal_size, w.checkpoints, w.amplification));
 }
 
-// How many times a statement reads every page of the table: once for a scan,
-// a rewrite, an index build or a write; twice for a concurrent index build
-// (the build, then the validation); none for a batched backfill (its batches
-// find their rows through an index) or a change to the catalog only.
-int table_passes(const migration::Statement& st) {
-  using migration::Effect;
-  if (st.batching) return 0;
-  switch (st.effect) {
-    case Effect::scan:
-    case Effect::rewrite:
-    case Effect::dml:
-      return 1;
-    case Effect::index_build: {
-      const std::string suffix = " CONCURRENTLY";
-      const bool concurrent = st.kind.size() > suffix.size() &&
-                              st.kind.compare(st.kind.size() - suffix.size(), suffix.size(), suffix) == 0;
-      return concurrent ? 2 : 1;
-    }
-    default:
-      return 0;
-  }
-}
-
 // The read probe's fastest of its reads of the largest slice's copy.
 double fastest_copy_read(const sampler::ReadProbe& p) {
   return *std::min_element(p.copy_seconds.begin(), p.copy_seconds.end());
@@ -113,7 +90,7 @@ double read_seconds_per_row(const reports::EstimateReport& r, const migration::S
   if (st.effect == migration::Effect::dml && st.dml_rows != "all") return 0;
   const sampler::ReadProbe& p = *r.samples.source_read;
   if (p.copy_seconds.empty() || p.copy_rows < 1) return 0;
-  return table_passes(st) * fastest_copy_read(p) / static_cast<double>(p.copy_rows);
+  return migration::table_passes(st) * fastest_copy_read(p) / static_cast<double>(p.copy_rows);
 }
 
 // The copies are read from memory. When the table's pages came from storage
@@ -123,7 +100,7 @@ double read_seconds_per_row(const reports::EstimateReport& r, const migration::S
 // bound nothing (or warmer), and a note says so.
 void apply_read_regime(reports::StatementEstimate& e, reports::EstimateReport& r, size_t index) {
   const migration::Statement& st = r.migration.statements[index];
-  const int passes = table_passes(st);
+  const int passes = migration::table_passes(st);
   if (!r.samples.source_read || passes == 0) return;
   const sampler::ReadProbe& p = *r.samples.source_read;
   if (p.copy_seconds.empty()) return;
@@ -336,7 +313,7 @@ void forecast_statements(reports::EstimateReport& r, double batch_target_seconds
     for (const auto& l : st.locks) {
       e.strongest_lock = e.strongest_lock ? sim::stronger(*e.strongest_lock, l.mode) : l.mode;
     }
-    if (e.forecast.extrapolation_factor > 100) {
+    if (!constant && e.forecast.extrapolation_factor > 100) {
       r.notes.push_back(fmt::format("statement {} was extrapolated {:.0f}x beyond the largest slice; raise "
                                     "--max-slice-rows for a tighter estimate",
                                     i + 1, e.forecast.extrapolation_factor));

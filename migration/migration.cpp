@@ -17,6 +17,36 @@ std::string_view effect_name(Effect effect) {
   return "unknown";
 }
 
+int table_passes(const Statement& statement) {
+  if (statement.batching) return 0;
+  switch (statement.effect) {
+    case Effect::scan:
+    case Effect::rewrite:
+    case Effect::dml:
+      return 1;
+    case Effect::index_build: {
+      const std::string_view suffix = " CONCURRENTLY";
+      const std::string_view kind = statement.kind;
+      const bool concurrent = kind.size() > suffix.size() && kind.substr(kind.size() - suffix.size()) == suffix;
+      return concurrent ? 2 : 1;
+    }
+    default:
+      return 0;
+  }
+}
+
+bool changes_only_the_catalog(const Migration& migration) {
+  bool any = false;
+  for (const Statement& st : migration.statements) {
+    if (st.effect == Effect::catalog) {
+      any = true;
+    } else if (st.effect != Effect::none) {
+      return false;
+    }
+  }
+  return any;
+}
+
 std::vector<RelationRef> altered_tables(const Migration& migration) {
   std::vector<RelationRef> tables;
   for (const Statement& st : migration.statements) {

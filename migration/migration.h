@@ -188,6 +188,18 @@ std::string location(const Migration& migration, const Statement& statement);
 // migration's source_name (its line and column stay those in that file).
 Migration concatenate(const std::vector<Migration>& parts, const std::string& source_name);
 
+// How many times a statement reads every page of the table it changes: once
+// for a scan, a rewrite, an index build or a write; twice for a concurrent
+// index build (the build, then the validation); none for a batched backfill
+// (its batches find their rows through an index), a change to the catalog
+// only, or a statement not classified.
+int table_passes(const Statement& statement);
+
+// Whether the migration changes the catalog only: every statement's effect is
+// catalog (or none: settings, transaction control), and at least one changes
+// something. Its time does not depend on the table's rows.
+bool changes_only_the_catalog(const Migration& migration);
+
 // The tables the migration changes (targets of ALTER TABLE, CREATE INDEX,
 // UPDATE, ...), deduplicated by (schema, name), in order of first appearance.
 std::vector<RelationRef> altered_tables(const Migration& migration);

@@ -110,7 +110,9 @@ bool plan_uses_statistics(const migration::Statement& st);
 
 // Copies slices of `table` (and, for its foreign keys, the rows they
 // reference), runs `migration` on each copy `repeats` times and returns what
-// it observed. Throws InputError, UnsafeMigration, DatabaseError
+// it observed. The slices are slice_ladder()'s, except for a migration that
+// changes only the catalog, whose largest is 5,000 rows (unless it rewrites
+// a copy after all: see measure()). Throws InputError, UnsafeMigration, DatabaseError
 // or Interrupted; the scratch schema is gone in every case.
 Samples measure(const std::string& dsn, const migration::Migration& migration, const TableProfile& table,
                 const SamplingOptions& options);

@@ -140,6 +140,27 @@ TEST(Classify, IndexesVacuumAndDml) {
   EXPECT_EQ(altered_tables(parse_migration("UPDATE t SET a = b FROM u WHERE t.id = u.id", "m")).size(), 1u);
 }
 
+TEST(Classify, PassesOverTheTableAndCatalogOnlyMigrations) {
+  const auto passes = [](const std::string& sql) { return table_passes(only(parse_migration(sql, "m"))); };
+  EXPECT_EQ(passes("ALTER TABLE t ADD COLUMN a int"), 0);
+  EXPECT_EQ(passes("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)"), 1);
+  EXPECT_EQ(passes("ALTER TABLE t ALTER COLUMN a TYPE bigint"), 1);
+  EXPECT_EQ(passes("CREATE INDEX i ON t (a)"), 1);
+  EXPECT_EQ(passes("CREATE INDEX CONCURRENTLY i ON t (a)"), 2);  // the build, then the validation
+  EXPECT_EQ(passes("CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)"), 2);
+  EXPECT_EQ(passes("UPDATE t SET a = 1"), 1);
+  EXPECT_EQ(passes("-- migsim:backfill batch_size=1000 pause=0\nUPDATE t SET a = 1"), 0);  // batches find their rows
+  EXPECT_EQ(passes("SET lock_timeout = '2s'"), 0);
+
+  EXPECT_TRUE(changes_only_the_catalog(parse_migration(
+      "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE t ADD COLUMN a int DEFAULT 0;\nALTER TABLE t RENAME b TO c;\nCOMMIT;",
+      "m")));
+  EXPECT_FALSE(changes_only_the_catalog(parse_migration("SET lock_timeout = '2s';", "m")));  // changes nothing
+  EXPECT_FALSE(changes_only_the_catalog(parse_migration("ALTER TABLE t ADD COLUMN a int;\nCREATE INDEX i ON t (a);", "m")));
+  // A default whose volatility migsim does not know may rewrite: not catalog-only.
+  EXPECT_FALSE(changes_only_the_catalog(parse_migration("ALTER TABLE t ADD COLUMN a int DEFAULT f();", "m")));
+}
+
 TEST(Redirect, RewritesTableNamesByPositionOnly) {
   const Migration m = parse_migration(
       "SELECT 1;\n"
