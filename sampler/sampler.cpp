@@ -8,6 +8,7 @@
 #include <ctime>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -630,15 +631,12 @@ struct RunPlan {
 SliceRun run_migration(RunContext& ctx, long long rows, int repeat, const RunPlan& plan, Samples& samples);
 
 // Whether VALIDATE CONSTRAINT names a CHECK constraint: one the source holds
-// NOT VALID (its names are quote_ident()'s), or one the migration adds NOT
-// VALID before. (A foreign key's, or one migsim cannot tell, plans its check.)
+// NOT VALID, or one the migration adds NOT VALID before. (A foreign key's, or
+// one migsim cannot tell, plans its check.)
 bool validates_a_check(const migration::Migration& migration, const SourceStructure& structure,
                        const std::string& name) {
-  std::string quoted = "\"";
-  for (char ch : name) quoted += ch == '"' ? std::string(2, ch) : std::string(1, ch);
-  quoted += '"';
   for (const auto& [source_name, definition] : structure.definition.not_valid_checks) {
-    if (source_name == name || source_name == quoted) return true;
+    if (source_name == name) return true;
   }
   for (const migration::Statement& st : migration.statements) {
     for (const migration::Action& a : st.actions) {
@@ -648,23 +646,60 @@ bool validates_a_check(const migration::Migration& migration, const SourceStruct
   return false;
 }
 
-// Whether the migration plans queries over the copies, so that their
-// statistics shape what it does: DML plans its scans and joins (unless
-// plan_uses_statistics() says it cannot), and validating a foreign key plans
-// the anti-join that checks it (VALIDATE CONSTRAINT may name one; a CHECK's
-// validation only scans). Other DDL reads the table directly, and the ANALYZE
-// it would not use costs more than the rest of preparing a copy (0.42 s of
-// 0.9 s at 100,000 rows of datasets/orders; 0.46 s of 1.2 s for a copy with
-// its three indexes).
-bool plans_queries(const migration::Migration& migration, const SourceStructure& structure) {
-  return std::any_of(migration.statements.begin(), migration.statements.end(), [&](const migration::Statement& st) {
-    return (st.effect == migration::Effect::dml && plan_uses_statistics(st)) ||
-           st.effect == migration::Effect::unknown || st.batching ||
-           std::any_of(st.actions.begin(), st.actions.end(), [&](const migration::Action& a) {
-             return a.kind == "ADD FOREIGN KEY" ||
-                    (a.kind == "VALIDATE CONSTRAINT" && !validates_a_check(migration, structure, a.constraint));
-           });
-  });
+// The columns (quoted) of the foreign key that VALIDATE CONSTRAINT `name`
+// validates: one the source holds, or one the migration adds NOT VALID
+// before; none when migsim cannot tell.
+std::vector<std::string> validated_key_columns(const migration::Migration& migration, const SourceStructure& structure,
+                                               const std::string& name, pqxx::connection& c) {
+  for (const ForeignKey& fk : structure.foreign_keys) {
+    if (fk.name == name) return fk.columns;
+  }
+  for (const migration::Statement& st : migration.statements) {
+    for (const migration::Action& a : st.actions) {
+      if (a.kind == "ADD FOREIGN KEY NOT VALID" && a.constraint == name && !a.key_columns.empty()) {
+        std::vector<std::string> quoted;
+        for (const std::string& column : a.key_columns) quoted.push_back(c.quote_name(column));
+        return quoted;
+      }
+    }
+  }
+  return {};
+}
+
+// The statistics the migration's plans read on the copy of the table, which
+// its preparation ANALYZEs: none (nullopt), some columns (quoted), or every
+// column (an empty list). DML plans its scans and joins by any column's
+// (unless plan_uses_statistics() says it cannot), and so may a statement
+// migsim has not classified; validating a foreign key plans the anti-join
+// that checks it, by its key columns' alone (ANALYZE of every column of a
+// 46,000-row copy of datasets/orders took 414 ms, of its key column 36 ms);
+// other DDL reads the table directly and plans nothing (a CHECK's validation
+// only scans).
+std::optional<std::vector<std::string>> analyzed_columns(const migration::Migration& migration,
+                                                         const SourceStructure& structure, pqxx::connection& c) {
+  std::set<std::string> keys;
+  bool any = false;
+  for (const migration::Statement& st : migration.statements) {
+    if ((st.effect == migration::Effect::dml && plan_uses_statistics(st)) || st.effect == migration::Effect::unknown ||
+        st.batching) {
+      return std::vector<std::string>{};
+    }
+    for (const migration::Action& a : st.actions) {
+      std::vector<std::string> columns;
+      if (a.kind == "ADD FOREIGN KEY") {
+        for (const std::string& column : a.key_columns) columns.push_back(c.quote_name(column));
+      } else if (a.kind == "VALIDATE CONSTRAINT" && !validates_a_check(migration, structure, a.constraint)) {
+        columns = validated_key_columns(migration, structure, a.constraint, c);
+      } else {
+        continue;
+      }
+      if (columns.empty()) return std::vector<std::string>{};  // a key migsim cannot name: every column
+      any = true;
+      keys.insert(columns.begin(), columns.end());
+    }
+  }
+  if (!any) return std::nullopt;
+  return std::vector<std::string>(keys.begin(), keys.end());
 }
 
 // Whether the repeats of a slice can share one copy. When every statement
@@ -741,7 +776,7 @@ SliceRun run_once(RunContext& ctx, long long rows, int repeat, const RunPlan& pl
       ctx.table_oid = build_working_copy(work, ctx.structure, ctx.scratch, ctx.table.name, plan.adopt);
       // Hint bits set, visibility map and (where plans use them) statistics
       // current: like a table in steady state, not one just loaded.
-      vacuum(work, work_table, plans_queries(ctx.migration, ctx.structure));
+      vacuum(work, work_table, analyzed_columns(ctx.migration, ctx.structure, work.raw()));
     });
   }
   // The migration runs in a session of its own, as a deploy's does: one that
@@ -1104,7 +1139,7 @@ Samples measure_ladder(const std::string& dsn, const migration::Migration& migra
       // key's validation, or a join): in steady state too.
       for (const ReferencedTable& ref : structure.referenced) {
         vacuum(c.work, detail::quote_qualified(c.work.raw(), c.scratch.name(), ref.name),
-               plans_queries(migration, structure));
+               analyzed_columns(migration, structure, c.work.raw()).has_value());
       }
     });
     say(options, fmt::format("slice {}/{}: {} rows copied in {:.1f} s{}", k + 1, ladder.size(), c.rows,

@@ -80,14 +80,14 @@ TableDefinition table_definition(pqxx::transaction_base& tx, const std::string& 
     if (r[2].as<bool>()) sql += " NOT NULL";
     d.column_sql.push_back(sql);
   }
-  for (const pqxx::row& r : tx.exec_params("SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
+  for (const pqxx::row& r : tx.exec_params("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                                            "WHERE conrelid = $1::regclass AND contype = 'c' ORDER BY oid",
                                            qualified)) {
     const std::string definition = r[1].as<std::string>();
     if (definition.size() > 10 && definition.compare(definition.size() - 10, 10, " NOT VALID") == 0) {
       d.not_valid_checks.emplace_back(r[0].as<std::string>(), definition);
     } else {
-      d.check_sql.push_back("CONSTRAINT " + r[0].as<std::string>() + " " + definition);
+      d.check_sql.push_back("CONSTRAINT " + tx.quote_name(r[0].as<std::string>()) + " " + definition);
     }
   }
   return d;
@@ -138,6 +138,12 @@ void limit_waits(pqxx::transaction_base& tx, const SamplingOptions& o) {
 void vacuum(Connection& conn, const std::string& qualified, bool analyze) {
   pqxx::nontransaction tx(conn.raw());
   tx.exec0((analyze ? "VACUUM (ANALYZE) " : "VACUUM ") + qualified);
+}
+
+void vacuum(Connection& conn, const std::string& qualified, const std::optional<std::vector<std::string>>& columns) {
+  if (!columns || columns->empty()) return vacuum(conn, qualified, columns.has_value());
+  pqxx::nontransaction tx(conn.raw());
+  tx.exec0("VACUUM (ANALYZE) " + qualified + " (" + join(*columns, ", ") + ")");
 }
 
 void vacuum_slice(Connection& conn, const std::string& qualified) {
@@ -513,8 +519,8 @@ long long build_working_copy(Connection& work, const SourceStructure& structure,
   for (const auto& [name, definition] : structure.constraints) {
     tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
   }
-  for (const auto& [quoted_name, definition] : structure.definition.not_valid_checks) {
-    tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + quoted_name + " " + definition);
+  for (const auto& [name, definition] : structure.definition.not_valid_checks) {
+    tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
   }
   // Index definitions and foreign keys name tables: redirected by parse-tree position.
   for (const std::string& definition : structure.index_definitions) {

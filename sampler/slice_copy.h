@@ -38,7 +38,7 @@ struct ForeignKey {
 struct TableDefinition {
   std::vector<std::string> column_sql;      // "name type [COLLATE c] [GENERATED ...|DEFAULT e] [NOT NULL]"
   std::vector<std::string> check_sql;       // "CONSTRAINT name CHECK (...)", the validated ones
-  // CHECK constraints the source holds NOT VALID: (quoted name, "CHECK (...) NOT VALID"), added to each
+  // CHECK constraints the source holds NOT VALID: (name, "CHECK (...) NOT VALID"), added to each
   // working copy after its rows, still not validated, so that VALIDATE CONSTRAINT has its scan to do.
   std::vector<std::pair<std::string, std::string>> not_valid_checks;
   std::vector<std::string> serial_columns;  // quoted; their nextval() default gets a scratch sequence
@@ -142,6 +142,10 @@ std::string referenced_copy(const SourceStructure& structure, pqxx::connection& 
 // VACUUM of a scratch table (hint bits set, visibility map current), with
 // ANALYZE when `analyze` (statistics for the planner).
 void vacuum(Connection& conn, const std::string& qualified, bool analyze);
+
+// The same, with ANALYZE of `columns` (quoted; none: every column) when
+// they are given.
+void vacuum(Connection& conn, const std::string& qualified, const std::optional<std::vector<std::string>>& columns);
 
 // VACUUM of the slice, with the statistics compare_slice reads (null
 // fractions and widths) from a sample of 3,000 rows (statistics target 10)

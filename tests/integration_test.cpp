@@ -706,6 +706,39 @@ TEST(ScratchServer, AutovacuumIsOffOnEveryScratchTable) {
   EXPECT_EQ(with_autovacuum.load(), 0);
 }
 
+// A foreign key's check plans an anti-join by the statistics of its key
+// columns alone: the copies are ANALYZEd for those (at the server's default
+// target), not for every column. (The slice's own statistics, from a
+// 3,000-row sample, stay on the others.)
+TEST(ScratchServer, ForeignKeyChecksAnalyzeOnlyTheKeyColumns) {
+  std::atomic<bool> done{false};
+  std::atomic<int> key_bounds{0};    // the most histogram bounds seen on the copy's customer_id
+  std::atomic<int> other_values{0};  // the most common values seen on its amount (100 values, 1 % each)
+  std::thread watch([&] {
+    pqxx::connection c{g_server->dsn()};
+    while (!done) {
+      for (const pqxx::row& r : pqxx::nontransaction(c).exec(
+               "SELECT attname, coalesce(array_length(histogram_bounds::text::text[], 1), 0), "
+               "coalesce(array_length(most_common_vals::text::text[], 1), 0) FROM pg_stats "
+               "WHERE schemaname LIKE 'migsim_scratch_%' AND tablename = 'orders_fk'")) {
+        const std::string column = r[0].as<std::string>();
+        if (column == "customer_id") key_bounds = std::max(key_bounds.load(), r[1].as<int>());
+        if (column == "amount") other_values = std::max(other_values.load(), r[2].as<int>());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const nlohmann::json j = estimate_json(
+      "fk_analyze.sql", "ALTER TABLE orders_fk ADD CONSTRAINT orders_fk_customer_again FOREIGN KEY (customer_id) "
+                        "REFERENCES customers_fk (id);\n",
+      {"--table", "orders_fk", "--repeats", "2"});
+  done = true;
+  watch.join();
+  ASSERT_FALSE(j.empty());
+  EXPECT_GT(key_bounds.load(), 11) << "customer_id analyzed at the default target (101 bounds), not 10 (11)";
+  EXPECT_LE(other_values.load(), 10) << "amount analyzed only by the slice's comparison (target 10)";
+}
+
 TEST(Tables, SortsThatSpillReportTempBytes) {
   const nlohmann::json j = estimate_json(
       "spill.sql", "SET maintenance_work_mem = '1MB';\nCREATE INDEX orders_spill_idx ON orders (status, created_at, customer_id);\n",
@@ -767,6 +800,23 @@ TEST(Tables, SetNotNullProvenByACheckIsCatalogOnlyAndOtherwiseAScan) {
     EXPECT_EQ(notes.find("SET NOT NULL did not scan the copy") != std::string::npos, proven) << notes;
   }
   EXPECT_EQ(query_one("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'status'"), "t");
+}
+
+// A CHECK the source holds NOT VALID, under a name that needs quoting, is on
+// every copy under that name, still not valid: VALIDATE CONSTRAINT finds it
+// and scans, without the ANALYZE a foreign key's check needs.
+TEST(Tables, ANotValidCheckWithAQuotedNameIsValidatedOnTheCopies) {
+  query_one("DROP TABLE IF EXISTS checked; CREATE TABLE checked (id int PRIMARY KEY, amount int NOT NULL); "
+            "INSERT INTO checked SELECT g, g % 500 FROM generate_series(1, 20000) g; "
+            "ALTER TABLE checked ADD CONSTRAINT \"Amount Small\" CHECK (amount < 1000) NOT VALID; ANALYZE checked; "
+            "SELECT 1");
+  const nlohmann::json j =
+      estimate_json("validate_quoted.sql", "ALTER TABLE checked VALIDATE CONSTRAINT \"Amount Small\";\n");
+  ASSERT_FALSE(j.empty());
+  EXPECT_EQ(j.at("statements")[0].at("effect"), "scan");
+  for (const auto& run : j.at("samples")) EXPECT_GT(run.at("statements")[0].at("seconds").get<double>(), 0) << run.dump();
+  EXPECT_EQ(query_one("SELECT convalidated::text FROM pg_constraint WHERE conname = 'Amount Small'"), "false");
+  query_one("DROP TABLE checked; SELECT 1");
 }
 
 TEST(Estimate, ExitCodesAndMessages) {
