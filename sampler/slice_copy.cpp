@@ -503,7 +503,7 @@ std::string referenced_copy(const SourceStructure& structure, pqxx::connection& 
 }
 
 long long build_working_copy(Connection& work, const SourceStructure& structure, const std::string& scratch,
-                             const std::string& table, bool adopt) {
+                             const std::string& table, bool adopt, bool plain_indexes) {
   const std::string work_table = quote_qualified(work.raw(), scratch, table);
   const std::string slice = quote_qualified(work.raw(), scratch, kSliceTable);
   pqxx::work tx(work.raw());
@@ -523,7 +523,7 @@ long long build_working_copy(Connection& work, const SourceStructure& structure,
     tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
   }
   // Index definitions and foreign keys name tables: redirected by parse-tree position.
-  for (const std::string& definition : structure.index_definitions) {
+  for (const std::string& definition : plain_indexes ? structure.index_definitions : std::vector<std::string>{}) {
     exec_redirected(tx, definition, "pg_get_indexdef", [&](const migration::RelationRef&) { return work_table; });
   }
   for (const ForeignKey& fk : structure.foreign_keys) {

@@ -130,9 +130,10 @@ SliceStats compare_slice(Connection& work, const SourceStructure& structure, con
 // and foreign keys. Returns the new table's oid. With `adopt`, the slice
 // itself becomes it, renamed, without copying its rows again (0.4 s of
 // INSERT for 96,000 rows of datasets/orders): for a slice whose runs share
-// one copy; the slice is gone afterwards.
+// one copy; the slice is gone afterwards. Without `plain_indexes`, the
+// indexes that back no constraint are left out (see reads_only_the_heap).
 long long build_working_copy(Connection& work, const SourceStructure& structure, const std::string& scratch,
-                             const std::string& table, bool adopt = false);
+                             const std::string& table, bool adopt, bool plain_indexes);
 
 // Where a name the migration uses for another table points in the scratch
 // schema: the copy of a referenced table, or "" when there is none.

@@ -292,6 +292,33 @@ class CopiesBuilt {
   int slices() const { return std::stoi(query_one("SELECT count(*) FROM copies_built WHERE identity ~ '[.]migsim_slice$'")); }
 };
 
+// A migration that reads only the heap (a CHECK's or NOT NULL's validating
+// scan) runs on copies without the indexes that back no constraint: it
+// neither reads nor writes them. Any other keeps them all.
+TEST(Estimate, CopiesForScansOfTheHeapLeaveOutThePlainIndexes) {
+  query_one("CREATE TABLE indexes_built (identity text); "
+            "CREATE FUNCTION log_indexes() RETURNS event_trigger LANGUAGE plpgsql AS $$ DECLARE c record; BEGIN "
+            "  FOR c IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP "
+            "    IF c.command_tag = 'CREATE INDEX' AND c.schema_name LIKE 'migsim_scratch_%' "
+            "    THEN INSERT INTO indexes_built VALUES (c.object_identity); END IF; END LOOP; END $$; "
+            "CREATE EVENT TRIGGER log_indexes ON ddl_command_end EXECUTE FUNCTION log_indexes(); SELECT 1");
+  const auto built = [] { return std::stoi(query_one("SELECT count(*) FROM indexes_built")); };
+  const int plain = std::stoi(query_one("SELECT count(*) FROM pg_index i WHERE i.indrelid = 'orders'::regclass AND "
+                                        "NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"));
+  ASSERT_GT(plain, 0);
+  for (const std::string& sql : {std::string("ALTER TABLE orders ADD CONSTRAINT orders_price_positive CHECK (unit_price > 0);\n"),
+                                 std::string("ALTER TABLE orders ADD COLUMN plain_flag int;\n")}) {
+    query_one("TRUNCATE indexes_built; SELECT 1");
+    const std::string migration = write_file("heap_only.sql", sql);
+    const CliResult r = run({"estimate", "--dsn", g_server->dsn(), "--migration", migration, "--format", "json",
+                             "--quiet", "--repeats", "1"});
+    const bool heap_only = sql.find("CHECK") != std::string::npos;
+    ASSERT_EQ(r.code, 0) << sql << r.err;
+    EXPECT_EQ(built(), heap_only ? 0 : 3 * plain) << sql;  // one copy per slice
+  }
+  query_one("DROP EVENT TRIGGER log_indexes; DROP FUNCTION log_indexes(); DROP TABLE indexes_built; SELECT 1");
+}
+
 TEST(Estimate, RepeatsShareTheSliceAsTheirCopyUnlessTheyWriteRows) {
   const std::string before = fingerprint("orders");
   {
