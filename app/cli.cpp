@@ -90,7 +90,8 @@ void add_common(po::options_description& d, CommonOptions& o) {
        "when each run commits (a migration that writes rows, CONCURRENTLY, VACUUM), a slice size's runs stop "
        "once two agree within this (e.g. 5%, 0.05; 0: always --repeats)")
       ("max-slice-rows", po::value(&o.max_slice_rows)->default_value(o.max_slice_rows),
-       "rows in the largest slice (the ladder is this, 1/3 and 1/9 of it)")
+       "rows in the largest slice (the ladder is this, 1/3 and 1/9 of it; a migration that only changes "
+       "the catalog stops at 5000)")
       ("statement-timeout", po::value(&o.statement_timeout_ms)->default_value(o.statement_timeout_ms),
        "ms; statement_timeout for every query on the source table")
       ("lock-timeout", po::value(&o.lock_timeout_ms)->default_value(o.lock_timeout_ms),
