@@ -646,6 +646,13 @@ bool validates_a_check(const migration::Migration& migration, const SourceStruct
   return false;
 }
 
+// An ADD FOREIGN KEY action's key columns, quoted.
+std::vector<std::string> quoted_key_columns(const migration::Action& a, pqxx::connection& c) {
+  std::vector<std::string> quoted;
+  for (const std::string& column : a.key_columns) quoted.push_back(c.quote_name(column));
+  return quoted;
+}
+
 // The columns (quoted) of the foreign key that VALIDATE CONSTRAINT `name`
 // validates: one the source holds, or one the migration adds NOT VALID
 // before; none when migsim cannot tell.
@@ -656,11 +663,7 @@ std::vector<std::string> validated_key_columns(const migration::Migration& migra
   }
   for (const migration::Statement& st : migration.statements) {
     for (const migration::Action& a : st.actions) {
-      if (a.kind == "ADD FOREIGN KEY NOT VALID" && a.constraint == name && !a.key_columns.empty()) {
-        std::vector<std::string> quoted;
-        for (const std::string& column : a.key_columns) quoted.push_back(c.quote_name(column));
-        return quoted;
-      }
+      if (a.kind == "ADD FOREIGN KEY NOT VALID" && a.constraint == name) return quoted_key_columns(a, c);
     }
   }
   return {};
@@ -687,7 +690,7 @@ std::optional<std::vector<std::string>> analyzed_columns(const migration::Migrat
     for (const migration::Action& a : st.actions) {
       std::vector<std::string> columns;
       if (a.kind == "ADD FOREIGN KEY") {
-        for (const std::string& column : a.key_columns) columns.push_back(c.quote_name(column));
+        columns = quoted_key_columns(a, c);
       } else if (a.kind == "VALIDATE CONSTRAINT" && !validates_a_check(migration, structure, a.constraint)) {
         columns = validated_key_columns(migration, structure, a.constraint, c);
       } else {

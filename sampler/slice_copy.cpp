@@ -523,8 +523,10 @@ long long build_working_copy(Connection& work, const SourceStructure& structure,
     tx.exec0("ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(name) + " " + definition);
   }
   // Index definitions and foreign keys name tables: redirected by parse-tree position.
-  for (const std::string& definition : plain_indexes ? structure.index_definitions : std::vector<std::string>{}) {
-    exec_redirected(tx, definition, "pg_get_indexdef", [&](const migration::RelationRef&) { return work_table; });
+  if (plain_indexes) {
+    for (const std::string& definition : structure.index_definitions) {
+      exec_redirected(tx, definition, "pg_get_indexdef", [&](const migration::RelationRef&) { return work_table; });
+    }
   }
   for (const ForeignKey& fk : structure.foreign_keys) {
     std::string sql = "ALTER TABLE " + work_table + " ADD CONSTRAINT " + tx.quote_name(fk.name) + " " + fk.definition;
