@@ -59,17 +59,6 @@ std::optional<double> lock_timeout_seconds(const Migration& m) {
   return std::nullopt;
 }
 
-std::string quote_identifier(const std::string& name) {
-  const bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
-                     std::all_of(name.begin(), name.end(), [](unsigned char c) {
-                       return std::islower(c) || std::isdigit(c) || c == '_';
-                     });
-  if (plain) return name;
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 namespace detail {
 
 namespace {

@@ -3,6 +3,7 @@
 // absolute byte locations, 1-based character cursor in errors).
 
 #include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
 #include <cctype>
@@ -121,6 +122,32 @@ std::vector<std::string> strip_meta_commands(std::string& text, const std::strin
   return notes;
 }
 
+// PostgreSQL's own rule (quote_ident): a name may go bare when it is lower
+// case letters, digits and underscores, starts with neither a digit nor a
+// dollar, and is no keyword other than an unreserved one ("order", "user",
+// "left" and "int" are quoted; "action" is not).
+bool is_bare_identifier(const std::string& name) {
+  const bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+                     std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                       return std::islower(c) || std::isdigit(c) || c == '_';
+                     });
+  if (!plain) return false;
+  PgQueryScanResult scan = pg_query_scan(name.c_str());
+  bool bare = false;
+  if (scan.error == nullptr) {
+    PgQuery__ScanResult* tokens = pg_query__scan_result__unpack(
+        nullptr, scan.pbuf.len, reinterpret_cast<const uint8_t*>(scan.pbuf.data));
+    if (tokens != nullptr) {
+      bare = tokens->n_tokens == 1 &&
+             (tokens->tokens[0]->keyword_kind == PG_QUERY__KEYWORD_KIND__NO_KEYWORD ||
+              tokens->tokens[0]->keyword_kind == PG_QUERY__KEYWORD_KIND__UNRESERVED_KEYWORD);
+      pg_query__scan_result__free_unpacked(tokens, nullptr);
+    }
+  }
+  pg_query_free_scan_result(scan);
+  return bare;
+}
+
 struct ParseResultDeleter {
   void operator()(PgQueryParseResult* r) const {
     pg_query_free_parse_result(*r);
@@ -190,6 +217,13 @@ Migration parse_migration(std::string text, std::string source_name) {
   }
   detail::read_batching(migration);
   return migration;
+}
+
+std::string quote_identifier(const std::string& name) {
+  if (is_bare_identifier(name)) return name;
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
 }
 
 std::string read_migration_text(const std::string& path) {

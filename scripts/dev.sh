@@ -10,7 +10,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${MIGSIM_BUILD_DIR:-$ROOT/build}
-PACKAGES=(cmake g++ make pkg-config libpqxx-dev libpq-dev libpg-query-dev libeigen3-dev
+PACKAGES=(cmake g++ make pkg-config libpqxx-dev libpq-dev libpg-query-dev libprotobuf-c-dev libeigen3-dev
           libboost-program-options-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev
           googletest libbenchmark-dev postgresql-15 clang libclang-rt-14-dev
           python3-jsonschema libxml2-utils chromium)

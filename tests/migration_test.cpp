@@ -290,6 +290,23 @@ TEST(Batching, BadDirectivesAreParseErrorsAtTheirLine) {
 namespace migsim::migration {
 namespace {
 
+// PostgreSQL's quote_ident rule: only lower-case names that are no keyword,
+// or an unreserved one, go bare.
+TEST(Plan, NamesAreQuotedAsPostgresQuotesThem) {
+  for (const char* bare : {"customer_id", "_tmp", "status", "action", "name", "x1"}) {
+    EXPECT_EQ(migration::quote_identifier(bare), bare);
+  }
+  EXPECT_EQ(migration::quote_identifier("order"), "\"order\"");     // reserved
+  EXPECT_EQ(migration::quote_identifier("user"), "\"user\"");       // reserved
+  EXPECT_EQ(migration::quote_identifier("left"), "\"left\"");       // type or function name
+  EXPECT_EQ(migration::quote_identifier("int"), "\"int\"");         // column name keyword
+  EXPECT_EQ(migration::quote_identifier("Total"), "\"Total\"");
+  EXPECT_EQ(migration::quote_identifier("1st"), "\"1st\"");
+  EXPECT_EQ(migration::quote_identifier("a b"), "\"a b\"");
+  EXPECT_EQ(migration::quote_identifier("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(migration::quote_identifier(""), "\"\"");
+}
+
 TEST(Plan, EachUnsafeStatementGetsItsSafeFormAndTheRestStaysAsWritten) {
   const Migration m = parse_migration(
       "CREATE INDEX orders_status_idx ON orders (status);\n"

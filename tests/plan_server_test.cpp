@@ -47,7 +47,8 @@ std::string one(const std::string& schema, const std::string& sql) {
   return r[0].is_null() ? "" : r[0].as<std::string>();
 }
 
-// Two schemas with the same table: `items` (2,000 rows, two secondary indexes)
+// Two schemas with the same table: `items` (2,000 rows, three secondary
+// indexes, one on a column named by a reserved word)
 // and the `customers` it may reference.
 void make_table(const std::string& schema) {
   exec("public", fmt::format("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}", schema));
@@ -55,11 +56,12 @@ void make_table(const std::string& schema) {
        "CREATE TABLE customers (id int PRIMARY KEY);"
        "INSERT INTO customers SELECT g FROM generate_series(1, 50) g;"
        "CREATE TABLE items (id bigint PRIMARY KEY, customer_id int NOT NULL DEFAULT 7, note text, qty int NOT NULL,"
-       "                    created_at timestamptz NOT NULL);"
+       "                    created_at timestamptz NOT NULL, \"order\" int);"
        "INSERT INTO items SELECT g, 1 + g % 50, CASE WHEN g % 3 = 0 THEN NULL ELSE 'note ' || g END, 1 + g % 9,"
-       "       timestamptz '2024-01-01' + g * interval '1 minute' FROM generate_series(1, 2000) g;"
+       "       timestamptz '2024-01-01' + g * interval '1 minute', g % 7 FROM generate_series(1, 2000) g;"
        "CREATE INDEX items_customer_created_idx ON items (customer_id, created_at);"
-       "CREATE INDEX items_note_idx ON items (note) WHERE note IS NOT NULL");
+       "CREATE INDEX items_note_idx ON items (note) WHERE note IS NOT NULL;"
+       "CREATE INDEX items_order_idx ON items (\"order\")");
   exec(schema, "VACUUM ANALYZE items");
 }
 
@@ -184,7 +186,13 @@ INSTANTIATE_TEST_SUITE_P(
              "ALTER TABLE items ALTER COLUMN customer_id TYPE bigint;\n"
              "ALTER TABLE items RENAME COLUMN note TO comment;\n"
              "CREATE INDEX items_qty_idx ON items (qty);\n",
-             "", 5}),
+             "", 5},
+        // Reserved words as column names: quoted in every generated statement,
+        // and the index on "order" is rebuilt on the new column.
+        Case{"reserved_words",
+             "ALTER TABLE items RENAME COLUMN note TO \"user\";\n"
+             "ALTER TABLE items ALTER COLUMN \"order\" TYPE bigint;\n",
+             "", 4}),
     [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 
 // The plan's phase files are ready for `migsim compare`: it runs them on the
