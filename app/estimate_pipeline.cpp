@@ -75,6 +75,38 @@ void apply_wal_regime(reports::StatementEstimate& e, reports::EstimateReport& r,
       w.full_bytes / std::max(in.rows, 1.0), r.table.server.max_wal_size, w.checkpoints, w.amplification));
 }
 
+// A rewrite or an index build writes new pages, and WAL for them that grows
+// with the table (300-330 bytes per row of datasets/orders for a rewrite). On
+// the full table that much WAL makes max_wal_size request checkpoints while
+// the statement runs, each of which writes the data files it has written so
+// far out to disk, where a slice's are written after its run, untimed (on a
+// 2,000,000-row copy of orders one such checkpoint made an ALTER COLUMN TYPE
+// 7-15 % slower). That time is the disk's, which migsim would have to write
+// to measure: it is not in the estimate, and a note says how many checkpoints
+// to expect and the max_wal_size that avoids them.
+void note_forced_checkpoints(const reports::StatementEstimate& e, reports::EstimateReport& r, size_t index) {
+  const migration::Statement& st = r.migration.statements[index];
+  if (st.effect != migration::Effect::rewrite && st.effect != migration::Effect::index_build) return;
+  const sampler::ServerSettings& server = r.table.server;
+  const double wal_bytes = e.observed.wal_bytes_per_row * r.table.rows;
+  const int checkpoints =
+      estimators::forced_checkpoints(wal_bytes, server.max_wal_size_bytes, server.checkpoint_completion_target);
+  if (checkpoints < 1) return;
+  // The smallest whole number of GB whose checkpoint distance holds the statement's WAL on top of
+  // what came since the last checkpoint (less than today's distance, or one would have followed).
+  const double enough_gb = std::ceil(
+      (wal_bytes * (1 + std::max(0.0, server.checkpoint_completion_target)) + server.max_wal_size_bytes) /
+      (1024.0 * 1024 * 1024));
+  r.notes.push_back(fmt::format(
+      "statement {} (line {}) writes about {} of WAL on the full table ({:.0f} B per row on the slices): "
+      "max_wal_size ({}) requests {} or {} checkpoints while it runs, each writing the data files it has "
+      "written so far out to disk, which the slices did after their runs. That write time is not in the "
+      "estimate (it is the disk's, which migsim does not measure); max_wal_size = '{:.0f}GB' or more for the "
+      "migration (a reload, no restart) avoids these checkpoints",
+      index + 1, st.line, reports::human_bytes(wal_bytes), e.observed.wal_bytes_per_row, server.max_wal_size,
+      checkpoints, checkpoints + 1, enough_gb));
+}
+
 // The read probe's fastest of its reads of the largest slice's copy.
 double fastest_copy_read(const sampler::ReadProbe& p) {
   return *std::min_element(p.copy_seconds.begin(), p.copy_seconds.end());
@@ -308,6 +340,7 @@ void forecast_statements(reports::EstimateReport& r, double batch_target_seconds
     }
     note_index_workers(r, i);
     if (st.effect == migration::Effect::dml) apply_wal_regime(e, r, i);
+    note_forced_checkpoints(e, r, i);
     if (!constant) apply_read_regime(e, r, i);
     if (st.batching) apply_batches(e, r, i, batch_target_seconds);
     for (const auto& l : st.locks) {

@@ -6,6 +6,17 @@
 
 namespace migsim::estimators {
 
+double checkpoint_distance_bytes(double max_wal_size_bytes, double checkpoint_completion_target) {
+  if (max_wal_size_bytes <= 0) return 0;
+  return max_wal_size_bytes / (1 + std::max(0.0, checkpoint_completion_target));
+}
+
+int forced_checkpoints(double wal_bytes, double max_wal_size_bytes, double checkpoint_completion_target) {
+  const double distance = checkpoint_distance_bytes(max_wal_size_bytes, checkpoint_completion_target);
+  if (distance <= 0 || wal_bytes <= 0) return 0;
+  return static_cast<int>(wal_bytes / distance);
+}
+
 WalRegime wal_regime(const WalInputs& in) {
   WalRegime r;
   const double f = std::clamp(in.affected_fraction, 0.0, 1.0);
@@ -13,7 +24,7 @@ WalRegime wal_regime(const WalInputs& in) {
   r.full_bytes = r.slice_rate_bytes;
   const double written = f * in.rows;  // rows the statement writes
   if (r.slice_rate_bytes <= 0 || written < 1 || in.max_wal_size_bytes <= 0) return r;
-  const double distance = in.max_wal_size_bytes / (1 + std::max(0.0, in.checkpoint_completion_target));
+  const double distance = checkpoint_distance_bytes(in.max_wal_size_bytes, in.checkpoint_completion_target);
   constexpr double kPage = 8192;
   // Per written row: its WAL on the slices, and the image of its heap page
   // (each heap page once: the statement passes over the heap in order).

@@ -25,8 +25,16 @@ struct WalRegime {
   double amplification = 1;     // full_bytes / slice_rate_bytes
 };
 
-// A checkpoint is requested each max_wal_size / (1 + checkpoint_completion_target)
-// of WAL. After each one, the first change to a page logs it in full (8 kB):
+// The WAL between two checkpoints that max_wal_size requests:
+// max_wal_size / (1 + checkpoint_completion_target); 0 without a setting.
+double checkpoint_distance_bytes(double max_wal_size_bytes, double checkpoint_completion_target);
+
+// The checkpoints max_wal_size requests while `wal_bytes` of WAL are written:
+// this many if the writing starts right after a checkpoint, one more if it
+// starts later (the WAL since the last one counts towards the next).
+int forced_checkpoints(double wal_bytes, double max_wal_size_bytes, double checkpoint_completion_target);
+
+// A checkpoint is requested each checkpoint_distance_bytes() of WAL. After each one, the first change to a page logs it in full (8 kB):
 // each heap page the statement writes (once: it passes over the heap in
 // order), and the pages of the indexes whose order is not the heap's, which
 // the m rows written between two checkpoints touch at random (a fraction

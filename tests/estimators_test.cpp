@@ -243,6 +243,18 @@ TEST(Regimes, AWriteToEveryRowForcesCheckpointsAndFullPageImages) {
   EXPECT_EQ(wal_regime(in).amplification, 1);
 }
 
+// max_wal_size 1GB at checkpoint_completion_target 0.9: a checkpoint each 539 MB of WAL.
+TEST(Regimes, MaxWalSizeRequestsACheckpointEachDistance) {
+  const double gb = 1024.0 * 1024 * 1024;
+  EXPECT_NEAR(checkpoint_distance_bytes(gb, 0.9), gb / 1.9, 1e-6);
+  EXPECT_EQ(forced_checkpoints(0.5e9, gb, 0.9), 0);
+  EXPECT_EQ(forced_checkpoints(0.6e9, gb, 0.9), 1);
+  EXPECT_EQ(forced_checkpoints(1.6e9, gb, 0.9), 2);
+  EXPECT_EQ(forced_checkpoints(1.6e9, 3 * gb, 0.9), 0);
+  EXPECT_EQ(forced_checkpoints(1.6e9, 0, 0.9), 0);  // setting unknown
+  EXPECT_EQ(forced_checkpoints(1.6e9, gb, 0), 1);   // a checkpoint each max_wal_size
+}
+
 TEST(Regimes, ATableReadFromStorageAddsTheSlowerPagesToEveryPass) {
   // 4,096 pages of the source in 200 ms (49 us each), 2,700 of the copy in 27 ms (10 us each).
   ReadInputs in{4096, 0.2, 2700, 0.027, 140'000};

@@ -161,6 +161,46 @@ TEST(Pipeline, ATableReadFromStorageAddsItsSlowerPagesToEachPass) {
   EXPECT_NEAR(r.total_seconds, in_memory.total_seconds + 3 * extra, 1e-9);
 }
 
+// A rewrite that writes more WAL on the full table than max_wal_size lets
+// pass between two checkpoints: a note says how many it forces, that their
+// writes are not in the estimate, and what max_wal_size avoids them; the
+// prediction is that of the slices.
+TEST(Pipeline, ARewriteWhoseWalForcesCheckpointsSaysHowMany) {
+  EstimateReport r = sample_report();
+  r.migration = migration::parse_migration(
+      "ALTER TABLE orders ALTER COLUMN q TYPE bigint;\nALTER TABLE orders ADD COLUMN c int;\n", "m.sql");
+  r.table.rows = 5e6;
+  r.table.server.max_wal_size_bytes = 1024.0 * 1024 * 1024;  // "1GB": a checkpoint each 539 MB at 0.9
+  r.table.server.checkpoint_completion_target = 0.9;
+  for (sampler::SliceRun& run : r.samples.runs) {
+    run.statements[0].wal_bytes = 320 * run.rows;  // 1.6e9 B on 5,000,000 rows
+    sampler::StatementRun catalog = run.statements[0];
+    catalog.rewrote = false;
+    catalog.seconds = 0.002;
+    catalog.wal_bytes = 2000;
+    run.statements.push_back(catalog);
+  }
+  r.statements.clear();
+  r.notes.clear();
+  EstimateReport roomy = r;
+  app::forecast_statements(r);
+  ASSERT_EQ(r.statements.size(), 2u);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("statement 1 (line 1) writes about 1.5 GB of WAL on the full table (320 B per row on "
+                            "the slices): max_wal_size (1GB) requests 2 or 3 checkpoints while it runs"),
+            std::string::npos)
+      << r.notes[0];
+  EXPECT_NE(r.notes[0].find("max_wal_size = '4GB' or more"), std::string::npos) << r.notes[0];
+
+  // With room for its WAL (4 GB / 1.9 = 2.3 GB between checkpoints): no note, the same prediction.
+  roomy.table.server.max_wal_size = "4GB";
+  roomy.table.server.max_wal_size_bytes = 4.0 * 1024 * 1024 * 1024;
+  app::forecast_statements(roomy);
+  EXPECT_TRUE(roomy.notes.empty()) << roomy.notes.front();
+  EXPECT_EQ(roomy.statements[0].forecast.predicted_seconds, r.statements[0].forecast.predicted_seconds);
+  EXPECT_EQ(roomy.statements[0].forecast.high_seconds, r.statements[0].forecast.high_seconds);
+}
+
 TEST(JsonReport, CarriesTheContractFields) {
   const EstimateReport r = sample_report();
   const nlohmann::json j = nlohmann::json::parse(render_json(r));
