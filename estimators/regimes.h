@@ -34,9 +34,10 @@ double checkpoint_distance_bytes(double max_wal_size_bytes, double checkpoint_co
 // starts later (the WAL since the last one counts towards the next).
 int forced_checkpoints(double wal_bytes, double max_wal_size_bytes, double checkpoint_completion_target);
 
-// A checkpoint is requested each checkpoint_distance_bytes() of WAL. After each one, the first change to a page logs it in full (8 kB):
-// each heap page the statement writes (once: it passes over the heap in
-// order), and the pages of the indexes whose order is not the heap's, which
+// A checkpoint is requested each checkpoint_distance_bytes() of WAL. After
+// each one, the first change to a page logs it in full (8 kB): each heap page
+// the statement writes (once: it passes over the heap in order), and the
+// pages of the indexes whose order is not the heap's, which
 // the m rows written between two checkpoints touch at random (a fraction
 // 1 − e^(−m/P) of their P pages, P grown by the new entries). The slices'
 // pages were written after the last checkpoint, so their WAL has none of
