@@ -276,6 +276,11 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
     const double linear_low = linear.predict(target_rows) - t_linear * linear.prediction_error(target_rows);
     f.low_seconds = std::min(f.low_seconds, std::max(largest_min, std::max(linear_low, read_floor_at(target_rows))));
   }
+  // Nor does it reach below what reading every row costs at the least: the
+  // largest slice's fastest run and the rest of the table at the copies' speed.
+  if (min_seconds_per_row > 0) {
+    f.low_seconds = std::max(f.low_seconds, largest_min + min_seconds_per_row * (target_rows - largest));
+  }
   f.low_seconds = std::min(f.low_seconds, f.predicted_seconds);
   f.high_seconds = std::max(f.high_seconds, f.predicted_seconds);
   f.reason = fmt::format("{} fit predicted the largest slice within {:.0f} % from the smaller ones; "
