@@ -92,11 +92,9 @@ void note_forced_checkpoints(const reports::StatementEstimate& e, reports::Estim
   const int checkpoints =
       estimators::forced_checkpoints(wal_bytes, server.max_wal_size_bytes, server.checkpoint_completion_target);
   if (checkpoints < 1) return;
-  // The smallest whole number of GB whose checkpoint distance holds the statement's WAL on top of
-  // what came since the last checkpoint (less than today's distance, or one would have followed).
-  const double enough_gb = std::ceil(
-      (wal_bytes * (1 + std::max(0.0, server.checkpoint_completion_target)) + server.max_wal_size_bytes) /
-      (1024.0 * 1024 * 1024));
+  const double enough_gb = std::ceil(estimators::max_wal_size_without_checkpoints(
+                                         wal_bytes, server.max_wal_size_bytes, server.checkpoint_completion_target) /
+                                     (1024.0 * 1024 * 1024));
   r.notes.push_back(fmt::format(
       "statement {} (line {}) writes about {} of WAL on the full table ({:.0f} B per row on the slices): "
       "max_wal_size ({}) requests {} or {} checkpoints while it runs, each writing the data files it has "

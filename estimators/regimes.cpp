@@ -17,6 +17,11 @@ int forced_checkpoints(double wal_bytes, double max_wal_size_bytes, double check
   return static_cast<int>(wal_bytes / distance);
 }
 
+double max_wal_size_without_checkpoints(double wal_bytes, double max_wal_size_bytes,
+                                        double checkpoint_completion_target) {
+  return wal_bytes * (1 + std::max(0.0, checkpoint_completion_target)) + std::max(0.0, max_wal_size_bytes);
+}
+
 WalRegime wal_regime(const WalInputs& in) {
   WalRegime r;
   const double f = std::clamp(in.affected_fraction, 0.0, 1.0);

@@ -34,6 +34,12 @@ double checkpoint_distance_bytes(double max_wal_size_bytes, double checkpoint_co
 // starts later (the WAL since the last one counts towards the next).
 int forced_checkpoints(double wal_bytes, double max_wal_size_bytes, double checkpoint_completion_target);
 
+// The max_wal_size under which writing `wal_bytes` forces no checkpoint: its
+// distance holds them on top of what came since the last checkpoint (less
+// than today's distance, or one would have followed).
+double max_wal_size_without_checkpoints(double wal_bytes, double max_wal_size_bytes,
+                                        double checkpoint_completion_target);
+
 // A checkpoint is requested each checkpoint_distance_bytes() of WAL. After
 // each one, the first change to a page logs it in full (8 kB): each heap page
 // the statement writes (once: it passes over the heap in order), and the

@@ -253,6 +253,9 @@ TEST(Regimes, MaxWalSizeRequestsACheckpointEachDistance) {
   EXPECT_EQ(forced_checkpoints(1.6e9, 3 * gb, 0.9), 0);
   EXPECT_EQ(forced_checkpoints(1.6e9, 0, 0.9), 0);  // setting unknown
   EXPECT_EQ(forced_checkpoints(1.6e9, gb, 0), 1);   // a checkpoint each max_wal_size
+  // Room for 1.6e9 B on top of up to today's distance: 1.6e9 × 1.9 + 1 GB.
+  EXPECT_NEAR(max_wal_size_without_checkpoints(1.6e9, gb, 0.9), 1.6e9 * 1.9 + gb, 1e-3);
+  EXPECT_EQ(forced_checkpoints(1.6e9, max_wal_size_without_checkpoints(1.6e9, gb, 0.9), 0.9), 0);
 }
 
 TEST(Regimes, ATableReadFromStorageAddsTheSlowerPagesToEveryPass) {
