@@ -22,6 +22,59 @@ double max_wal_size_without_checkpoints(double wal_bytes, double max_wal_size_by
   return wal_bytes * (1 + std::max(0.0, checkpoint_completion_target)) + std::max(0.0, max_wal_size_bytes);
 }
 
+namespace {
+
+struct SegmentWalk {
+  int created = 0;
+  int recycled = 0;
+};
+
+// Writes `needed` segments, starting with `ahead` recycled ones.
+SegmentWalk walk_segments(int needed, int ahead, double distance_segments, double completion_target, int pool_cap) {
+  SegmentWalk w;
+  int pool = ahead;
+  int next_checkpoint = 1;  // requested at k·D, completes at (k + completion target)·D
+  for (int used = 0; used < needed; ++used) {
+    while (distance_segments >= 1 && used >= (next_checkpoint + completion_target) * distance_segments) {
+      const int freed = static_cast<int>(distance_segments);
+      w.recycled += freed;
+      pool = std::min(pool + freed, pool_cap);
+      ++next_checkpoint;
+    }
+    if (pool > 0) {
+      --pool;
+    } else {
+      ++w.created;
+    }
+  }
+  return w;
+}
+
+}  // namespace
+
+WalSegments wal_segments(const WalSegmentInputs& in) {
+  WalSegments s;
+  if (in.segment_bytes <= 0 || in.wal_bytes <= 0) return s;
+  s.needed = static_cast<int>(std::ceil(in.wal_bytes / in.segment_bytes));
+  const double distance =
+      checkpoint_distance_bytes(in.max_wal_size_bytes, in.checkpoint_completion_target) / in.segment_bytes;
+  const double cct = std::max(0.0, in.checkpoint_completion_target);
+  const int cap = in.max_wal_size_bytes > 0 ? static_cast<int>(in.max_wal_size_bytes / in.segment_bytes) : 0;
+  if (in.segments_ahead >= 0) {
+    const SegmentWalk w = walk_segments(s.needed, in.segments_ahead, distance, cct, std::max(cap, in.segments_ahead));
+    s.recycled_during = w.recycled;
+    s.created_low = s.created_high = w.created;
+  } else {
+    const SegmentWalk full = walk_segments(s.needed, cap, distance, cct, cap);
+    const int least = std::max(0, static_cast<int>(in.min_wal_size_bytes / in.segment_bytes) - 1);
+    const SegmentWalk empty = walk_segments(s.needed, std::min(least, cap), distance, cct, cap);
+    s.recycled_during = empty.recycled;
+    s.created_low = full.created;
+    s.created_high = empty.created;
+  }
+  return s;
+}
+
 WalRegime wal_regime(const WalInputs& in) {
   WalRegime r;
   const double f = std::clamp(in.affected_fraction, 0.0, 1.0);

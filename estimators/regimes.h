@@ -40,6 +40,42 @@ int forced_checkpoints(double wal_bytes, double max_wal_size_bytes, double check
 double max_wal_size_without_checkpoints(double wal_bytes, double max_wal_size_bytes,
                                         double checkpoint_completion_target);
 
+// The WAL segment files a write of `wal_bytes` needs and where they come
+// from. PostgreSQL writes WAL into segment files of wal_segment_size. It takes
+// one from pg_wal's recycled ones (renamed after a checkpoint) while there are
+// any, and otherwise creates one, which with wal_init_zero = on (the default)
+// means writing it full of zeros and flushing it to disk before the WAL goes
+// on. A checkpoint recycles the segments before its own redo point when it
+// completes: one requested each checkpoint distance D completes about
+// checkpoint_completion_target·D later (PostgreSQL 11 and later keep no older
+// checkpoint's WAL). pg_wal keeps about what its recent checkpoints needed, at
+// most max_wal_size's worth, so a server whose WAL was quiet has few. The
+// slices, a few MB of WAL each, never run out.
+struct WalSegmentInputs {
+  double wal_bytes = 0;
+  double segment_bytes = 0;    // wal_segment_size; 0 when unknown (nothing to say)
+  int segments_ahead = -1;     // recycled segments ahead of the insert position; -1 when unknown
+  double min_wal_size_bytes = 0;  // pg_wal keeps this much recycled however quiet the server
+  double max_wal_size_bytes = 0;
+  double checkpoint_completion_target = 0.9;
+};
+
+struct WalSegments {
+  int needed = 0;           // segments the WAL fills
+  int recycled_during = 0;  // recycled by checkpoints that complete during the write
+  // Segments created during the write: with segments_ahead known, both are
+  // that count's; otherwise from a full pg_wal (max_wal_size's worth
+  // recycled) to one with min_wal_size's worth (less the segment in use).
+  int created_low = 0;
+  int created_high = 0;
+};
+
+// Walks the write segment by segment from right after a checkpoint: each
+// takes a recycled segment if one is left, else is created; each checkpoint
+// requested on the way adds the segments of its interval when it completes
+// (at most max_wal_size's worth recycled).
+WalSegments wal_segments(const WalSegmentInputs& in);
+
 // A checkpoint is requested each checkpoint_distance_bytes() of WAL. After
 // each one, the first change to a page logs it in full (8 kB): each heap page
 // the statement writes (once: it passes over the heap in order), and the

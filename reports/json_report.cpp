@@ -58,7 +58,10 @@ ordered_json estimate_json(const EstimateReport& r) {
                  {"work_mem", sv.work_mem},
                  {"max_parallel_maintenance_workers", sv.max_parallel_maintenance_workers},
                  {"max_wal_size", sv.max_wal_size},
-                 {"checkpoint_completion_target", sv.checkpoint_completion_target}};
+                 {"checkpoint_completion_target", sv.checkpoint_completion_target},
+                 {"wal_segment_bytes", sv.wal_segment_bytes},
+                 {"wal_init_zero", sv.wal_init_zero},
+                 {"wal_segments_ahead", sv.wal_segments_ahead}};
   j["sampling"] = {{"method", r.samples.method},
                    {"reason", r.samples.method_reason},
                    {"seed", r.samples.seed},

@@ -90,6 +90,22 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     p.server.maintenance_work_mem_kb = s[10].as<double>();
     p.server.min_parallel_table_scan_pages = s[11].as<double>();
     p.server.shared_buffers_pages = s[12].as<double>();
+    const pqxx::row wal = tx.exec1(
+        "SELECT pg_size_bytes(current_setting('wal_segment_size'))::float8, current_setting('wal_init_zero') = 'on', "
+        "       pg_size_bytes(current_setting('min_wal_size'))::float8, "
+        "       NOT pg_is_in_recovery() AND has_function_privilege('pg_ls_waldir()', 'EXECUTE')");
+    p.server.wal_segment_bytes = wal[0].as<double>();
+    p.server.wal_init_zero = wal[1].as<bool>();
+    p.server.min_wal_size_bytes = wal[2].as<double>();
+    // pg_ls_waldir() is for superusers and pg_monitor (its permission is
+    // checked when the query starts, so not in the same one);
+    // pg_current_wal_insert_lsn() fails on a standby.
+    if (wal[3].as<bool>()) {
+      p.server.wal_segments_ahead =
+          tx.exec1("SELECT count(*)::int FROM pg_ls_waldir() w WHERE w.name ~ '^[0-9A-F]{24}$' "
+                   "AND w.name > pg_walfile_name(pg_current_wal_insert_lsn())")[0]
+              .as<int>();
+    }
     const pqxx::row heap = tx.exec_params1(
         "SELECT pg_relation_size(c.oid, 'main')::float8 / current_setting('block_size')::float8, "
         "       coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions) "

@@ -24,6 +24,13 @@ struct ServerSettings {
   double maintenance_work_mem_kb = 65536;
   double min_parallel_table_scan_pages = 1024;  // 8 kB blocks
   double shared_buffers_pages = 16384;          // NBuffers: a larger table's scans go through a ring
+  // Where a long write's WAL segment files come from (estimators::wal_segments).
+  double wal_segment_bytes = 0;  // wal_segment_size; 0 when not read
+  double min_wal_size_bytes = 0;
+  bool wal_init_zero = true;     // a segment created is written full of zeros first
+  // Recycled segment files in pg_wal ahead of the insert position; -1 when
+  // not readable (pg_ls_waldir needs superuser or pg_monitor; not on a standby).
+  int wal_segments_ahead = -1;
 };
 
 struct TableProfile {

@@ -237,6 +237,26 @@ TEST(Estimate, ACatalogOnlyStatementThatRewritesIsTimedAgainOnTheFullLadder) {
   EXPECT_EQ(scratch_schemas(), 0);
 }
 
+// The WAL settings, and the recycled segments in pg_wal where the role may
+// list it (a superuser here); a role without pg_monitor reads -1.
+TEST(Profile, CountsRecycledWalSegmentsWhereTheRoleMay) {
+  const sampler::TableProfile table = sampler::profile_table(g_server->dsn(), "public", "orders", 60'000, 2'000);
+  EXPECT_EQ(table.server.wal_segment_bytes, 16.0 * 1024 * 1024);
+  EXPECT_EQ(table.server.min_wal_size_bytes, 80.0 * 1024 * 1024);
+  EXPECT_TRUE(table.server.wal_init_zero);
+  const int files = std::stoi(query_one("SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'"));
+  EXPECT_GE(table.server.wal_segments_ahead, 0);
+  EXPECT_LT(table.server.wal_segments_ahead, files) << "the segment in use is not ahead of itself";
+
+  query_one("DROP ROLE IF EXISTS migsim_reader; CREATE ROLE migsim_reader LOGIN; "
+            "GRANT SELECT ON orders TO migsim_reader; SELECT 1");
+  const sampler::TableProfile plain =
+      sampler::profile_table(g_server->dsn() + " user=migsim_reader", "public", "orders", 60'000, 2'000);
+  EXPECT_EQ(plain.server.wal_segments_ahead, -1);
+  EXPECT_EQ(plain.server.wal_segment_bytes, 16.0 * 1024 * 1024);
+  query_one("REVOKE ALL ON orders FROM migsim_reader; DROP ROLE migsim_reader; SELECT 1");
+}
+
 TEST(Estimate, SmallTableIsCopiedWholeAndSequencesStayUntouched) {
   const std::string seq_before = query_one("SELECT last_value FROM tickets_id_seq");
   const std::string before = fingerprint("tickets");

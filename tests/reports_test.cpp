@@ -201,6 +201,41 @@ TEST(Pipeline, ARewriteWhoseWalForcesCheckpointsSaysHowMany) {
   EXPECT_EQ(roomy.statements[0].forecast.high_seconds, r.statements[0].forecast.high_seconds);
 }
 
+// The same rewrite where pg_wal holds 24 recycled segments: a note says how
+// many it creates (40 of its 90, see Regimes.AWriteCreatesTheWalSegmentsPgWalHasNotRecycled),
+// and the prediction is that of the slices. Where the count cannot be read,
+// the note gives the range; with wal_init_zero off, none.
+TEST(Pipeline, ARewriteWhoseWalOutgrowsPgWalSaysHowManySegmentsItCreates) {
+  EstimateReport r = sample_report();
+  r.migration = migration::parse_migration("ALTER TABLE orders ALTER COLUMN q TYPE bigint;\n", "m.sql");
+  r.table.rows = 5e6;
+  r.table.server.max_wal_size_bytes = 1024.0 * 1024 * 1024;
+  r.table.server.checkpoint_completion_target = 0.9;
+  r.table.server.wal_segment_bytes = 16.0 * 1024 * 1024;
+  r.table.server.min_wal_size_bytes = 80.0 * 1024 * 1024;
+  r.table.server.wal_segments_ahead = 24;
+  for (sampler::SliceRun& run : r.samples.runs) run.statements[0].wal_bytes = 300 * run.rows;  // 1.5e9 B in all
+  r.statements.clear();
+  r.notes.clear();
+  EstimateReport unknown = r;
+  unknown.table.server.wal_segments_ahead = -1;
+  EstimateReport no_zeros = r;
+  no_zeros.table.server.wal_init_zero = false;
+  app::forecast_statements(r);
+  const auto noted = [](const EstimateReport& e, const std::string& text) {
+    return std::any_of(e.notes.begin(), e.notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(noted(r, "statement 1 (line 1) writes about 1.4 GB of WAL on the full table, 90 segment files of 16.0 "
+                       "MB: pg_wal holds 24 recycled ones ahead and the checkpoints during it recycle about 33 more, "
+                       "so PostgreSQL creates about 40 new ones while it runs"))
+      << ::testing::PrintToString(r.notes);
+  app::forecast_statements(unknown);
+  EXPECT_TRUE(noted(unknown, "PostgreSQL creates 0 to 60 new ones while it runs")) << ::testing::PrintToString(unknown.notes);
+  EXPECT_EQ(unknown.statements[0].forecast.predicted_seconds, r.statements[0].forecast.predicted_seconds);
+  app::forecast_statements(no_zeros);
+  EXPECT_FALSE(noted(no_zeros, "segment files")) << ::testing::PrintToString(no_zeros.notes);
+}
+
 TEST(JsonReport, CarriesTheContractFields) {
   const EstimateReport r = sample_report();
   const nlohmann::json j = nlohmann::json::parse(render_json(r));

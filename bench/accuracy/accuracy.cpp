@@ -24,10 +24,12 @@
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <pqxx/pqxx>
 
 #include "app/estimate_pipeline.h"
 #include "app/signals.h"
 #include "datasets/datasets.h"
+#include "estimators/regimes.h"
 #include "migration/migration.h"
 #include "reports/format.h"
 #include "reports/render.h"
@@ -128,6 +130,10 @@ struct Row {
   std::vector<double> predictions;  // the first is `predicted`; more with --estimates, each from its own slices
   double estimate_wall = 0;
   std::string model;
+  // Per real run: the recycled WAL segments pg_wal held ahead when it started,
+  // the segments its WAL filled, and how many of them it had to create
+  // (estimators::wal_segments on those two).
+  std::vector<int> wal_ahead, wal_written, wal_created;
   double error() const { return actual > 0 ? (predicted - actual) / actual : 0; }
   double classic_error() const { return actual > 0 ? (classic - actual) / actual : 0; }
   bool inside() const { return actual >= low && actual <= high; }
@@ -138,6 +144,22 @@ struct Row {
 // outside one).
 void exec(const std::string& dsn, const std::string& sql) {
   if (!sql.empty()) sampler::run_in_place(dsn, migration::parse_migration(sql, "accuracy setup"));
+}
+
+// pg_wal's recycled segments ahead of the insert position, and that position.
+std::pair<int, std::string> wal_position(const std::string& dsn) {
+  pqxx::connection c{dsn};
+  pqxx::nontransaction tx{c};
+  const pqxx::row r = tx.exec1("SELECT (SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND name > "
+                               "pg_walfile_name(pg_current_wal_insert_lsn()))::int, pg_current_wal_insert_lsn()::text");
+  return {r[0].as<int>(), r[1].as<std::string>()};
+}
+
+// The WAL written since `lsn`, in bytes.
+double wal_since(const std::string& dsn, const std::string& lsn) {
+  pqxx::connection c{dsn};
+  pqxx::nontransaction tx{c};
+  return tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::float8", lsn)[0].as<double>();
 }
 
 // The largest slice an estimate ran on.
@@ -320,17 +342,31 @@ int run(int argc, char** argv) {
         exec(server->dsn(), kind.setup);
       }
       exec(server->dsn(), "CHECKPOINT");  // the real run starts from the same state as a deploy would
+      const auto [ahead, lsn] = wal_position(server->dsn());
       double seconds = 0;
       for (double a : sampler::run_in_place(server->dsn(), m)) seconds += a;
       row.actual_runs.push_back(seconds);
+      estimators::WalSegmentInputs wal;
+      wal.wal_bytes = wal_since(server->dsn(), lsn);
+      wal.segment_bytes = report.table.server.wal_segment_bytes;
+      wal.segments_ahead = ahead;
+      wal.min_wal_size_bytes = report.table.server.min_wal_size_bytes;
+      wal.max_wal_size_bytes = report.table.server.max_wal_size_bytes;
+      wal.checkpoint_completion_target = report.table.server.checkpoint_completion_target;
+      const estimators::WalSegments segments = estimators::wal_segments(wal);
+      row.wal_ahead.push_back(ahead);
+      row.wal_written.push_back(segments.needed);
+      row.wal_created.push_back(segments.created_high);
       exec(server->dsn(), kind.cleanup);
     }
     row.actual = estimators::median(row.actual_runs);
     if (progress) {
-      progress(fmt::format("== {}: predicted {} ({} – {}), actual {} (real runs: {}), classic {}", kind.name,
-                           reports::human_seconds(row.predicted), reports::human_seconds(row.low),
+      progress(fmt::format("== {}: predicted {} ({} – {}), actual {} (real runs: {}), classic {}; the first real "
+                           "run's WAL filled {} segments, with {} recycled ahead: about {} created",
+                           kind.name, reports::human_seconds(row.predicted), reports::human_seconds(row.low),
                            reports::human_seconds(row.high), reports::human_seconds(row.actual),
-                           runs_range(row.actual_runs), reports::human_seconds(row.classic)));
+                           runs_range(row.actual_runs), reports::human_seconds(row.classic), row.wal_written.front(),
+                           row.wal_ahead.front(), row.wal_created.front()));
     }
     results.push_back(row);
   }
@@ -377,6 +413,20 @@ int run(int argc, char** argv) {
                        100 * estimators::median(errors), 100 * *std::max_element(errors.begin(), errors.end()), inside,
                        results.size(), better_or_equal, results.size(), real_wall > 0 ? estimate_wall / real_wall : 0.0,
                        reports::human_seconds(estimate_wall), reports::human_seconds(real_wall));
+    std::string created;
+    for (const Row& r : results) {
+      for (size_t k = 0; k < r.wal_created.size(); ++k) {
+        if (r.wal_created[k] < 1) continue;
+        created += fmt::format("{}{} (run {}: {} segments of WAL, {} recycled ahead: about {} created)",
+                               created.empty() ? "" : "; ", r.kind, k + 1, r.wal_written[k], r.wal_ahead[k],
+                               r.wal_created[k]);
+      }
+    }
+    if (!created.empty()) {
+      out += fmt::format("real runs whose WAL outgrew pg_wal's recycled segments, which PostgreSQL then creates "
+                         "(zero-filled and synced) during the run and the slices never do: {}\n",
+                         created);
+    }
     if (estimates > 1 && !median_estimate_errors.empty()) {
       out += fmt::format("with the median of {} estimates of each kind: median |error| {:.1f} %, worst {:.1f} %\n",
                          estimates, 100 * estimators::median(median_estimate_errors),
@@ -387,7 +437,7 @@ int run(int argc, char** argv) {
   if (!csv.empty()) {
     std::ofstream f(csv);
     f << "kind,rows,slice_rows,model,predicted_s,low_s,high_s,actual_s,error_pct,inside,classic_s,classic_error_pct,"
-         "estimate_wall_s,actual_runs_s,predictions_s\n";
+         "estimate_wall_s,actual_runs_s,predictions_s,wal_segments_ahead,wal_segments_written,wal_segments_created\n";
     for (const Row& r : results) {
       std::string slices;
       for (long long s : r.slices) slices += fmt::format("{}{}", slices.empty() ? "" : " ", s);
@@ -395,9 +445,15 @@ int run(int argc, char** argv) {
       for (double a : r.actual_runs) runs += fmt::format("{}{:.6f}", runs.empty() ? "" : " ", a);
       std::string predictions;
       for (double p : r.predictions) predictions += fmt::format("{}{:.6f}", predictions.empty() ? "" : " ", p);
-      f << fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{},{:.6f},{:.1f},{:.3f},{},{}\n", r.kind, rows,
-                       slices, r.model, r.predicted, r.low, r.high, r.actual, 100 * r.error(), r.inside() ? "yes" : "no",
-                       r.classic, 100 * r.classic_error(), r.estimate_wall, runs, predictions);
+      const auto joined = [](const std::vector<int>& v) {
+        std::string text;
+        for (int x : v) text += fmt::format("{}{}", text.empty() ? "" : " ", x);
+        return text;
+      };
+      f << fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{},{:.6f},{:.1f},{:.3f},{},{},{},{},{}\n", r.kind,
+                       rows, slices, r.model, r.predicted, r.low, r.high, r.actual, 100 * r.error(),
+                       r.inside() ? "yes" : "no", r.classic, 100 * r.classic_error(), r.estimate_wall, runs, predictions,
+                       joined(r.wal_ahead), joined(r.wal_written), joined(r.wal_created));
     }
     if (!f) throw sampler::InputError(fmt::format("{}: cannot write the CSV", csv));
   }
