@@ -108,11 +108,11 @@ void note_forced_checkpoints(const reports::StatementEstimate& e, reports::Estim
 // A write whose WAL outgrows pg_wal's recycled segment files makes
 // PostgreSQL create new ones while it runs, each written full of zeros and
 // flushed to disk first (wal_init_zero); a slice's few MB of WAL never do.
-// On the accuracy benchmark's machine each took 80-115 ms: an ALTER COLUMN
-// TYPE of 5,000,000 rows of datasets/orders took 23.6-27.2 s when pg_wal
-// held 24-27 segments after a quiet spell (it created 37-40) and 20.7-22.6 s
-// right after, with 64 recycled. That time is the disk's, which migsim does
-// not measure: a note says how many segments to expect.
+// On the accuracy benchmark's machine each took 80-115 ms: ADD COLUMN ...
+// DEFAULT random() on 5,000,000 rows of datasets/orders took 23.6 and 27.2 s
+// when pg_wal held 24-27 segments after a quiet spell (it created 37-40) and
+// 20.7 and 22.6 s right after, with 64 recycled. That time is the disk's,
+// which migsim does not measure: a note says how many segments to expect.
 void note_wal_segments(const reports::StatementEstimate& e, reports::EstimateReport& r, size_t index) {
   const migration::Statement& st = r.migration.statements[index];
   if (st.effect != migration::Effect::rewrite && st.effect != migration::Effect::index_build &&
@@ -125,6 +125,7 @@ void note_wal_segments(const reports::StatementEstimate& e, reports::EstimateRep
   in.wal_bytes = e.observed.wal_bytes_per_row * r.table.rows;
   in.segment_bytes = server.wal_segment_bytes;
   in.segments_ahead = server.wal_segments_ahead;
+  in.recycle = server.wal_recycle;
   in.min_wal_size_bytes = server.min_wal_size_bytes;
   in.max_wal_size_bytes = server.max_wal_size_bytes;
   in.checkpoint_completion_target = server.checkpoint_completion_target;
@@ -144,7 +145,7 @@ void note_wal_segments(const reports::StatementEstimate& e, reports::EstimateRep
   } else {
     created = fmt::format(": PostgreSQL creates {} to {} new ones while it runs, by how many recycled ones pg_wal "
                           "holds (about what its recent checkpoints needed: fewer after a quiet spell; migsim counts "
-                          "them where its role may call pg_ls_waldir(), as pg_monitor's may)",
+                          "them when its role may call pg_ls_waldir(): a superuser, or a member of pg_monitor)",
                           w.created_low, w.created_high);
   }
   r.notes.push_back(head + created +

@@ -36,9 +36,9 @@ SegmentWalk walk_segments(int needed, int ahead, double distance_segments, doubl
   int next_checkpoint = 1;  // requested at k·D, completes at (k + completion target)·D
   for (int used = 0; used < needed; ++used) {
     while (distance_segments >= 1 && used >= (next_checkpoint + completion_target) * distance_segments) {
-      const int freed = static_cast<int>(distance_segments);
+      const int freed = std::max(0, std::min(static_cast<int>(distance_segments), pool_cap - pool));
       w.recycled += freed;
-      pool = std::min(pool + freed, pool_cap);
+      pool += freed;
       ++next_checkpoint;
     }
     if (pool > 0) {
@@ -59,9 +59,11 @@ WalSegments wal_segments(const WalSegmentInputs& in) {
   const double distance =
       checkpoint_distance_bytes(in.max_wal_size_bytes, in.checkpoint_completion_target) / in.segment_bytes;
   const double cct = std::max(0.0, in.checkpoint_completion_target);
-  const int cap = in.max_wal_size_bytes > 0 ? static_cast<int>(in.max_wal_size_bytes / in.segment_bytes) : 0;
+  int cap = in.max_wal_size_bytes > 0 ? static_cast<int>(in.max_wal_size_bytes / in.segment_bytes) : 0;
+  if (!in.recycle) cap = 0;  // nothing recycled during the write (nor before it, when not counted)
   if (in.segments_ahead >= 0) {
-    const SegmentWalk w = walk_segments(s.needed, in.segments_ahead, distance, cct, std::max(cap, in.segments_ahead));
+    const SegmentWalk w =
+        walk_segments(s.needed, in.segments_ahead, distance, cct, in.recycle ? std::max(cap, in.segments_ahead) : 0);
     s.recycled_during = w.recycled;
     s.created_low = s.created_high = w.created;
   } else {

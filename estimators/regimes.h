@@ -55,6 +55,7 @@ struct WalSegmentInputs {
   double wal_bytes = 0;
   double segment_bytes = 0;    // wal_segment_size; 0 when unknown (nothing to say)
   int segments_ahead = -1;     // recycled segments ahead of the insert position; -1 when unknown
+  bool recycle = true;         // wal_recycle: off, a checkpoint removes old segments instead
   double min_wal_size_bytes = 0;  // pg_wal keeps this much recycled however quiet the server
   double max_wal_size_bytes = 0;
   double checkpoint_completion_target = 0.9;

@@ -93,10 +93,12 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     const pqxx::row wal = tx.exec1(
         "SELECT pg_size_bytes(current_setting('wal_segment_size'))::float8, current_setting('wal_init_zero') = 'on', "
         "       pg_size_bytes(current_setting('min_wal_size'))::float8, "
-        "       NOT pg_is_in_recovery() AND has_function_privilege('pg_ls_waldir()', 'EXECUTE')");
+        "       NOT pg_is_in_recovery() AND has_function_privilege('pg_ls_waldir()', 'EXECUTE'), "
+        "       current_setting('wal_recycle') = 'on'");
     p.server.wal_segment_bytes = wal[0].as<double>();
     p.server.wal_init_zero = wal[1].as<bool>();
     p.server.min_wal_size_bytes = wal[2].as<double>();
+    p.server.wal_recycle = wal[4].as<bool>();
     // pg_ls_waldir() is for superusers and pg_monitor (its permission is
     // checked when the query starts, so not in the same one);
     // pg_current_wal_insert_lsn() fails on a standby.

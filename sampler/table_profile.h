@@ -28,6 +28,7 @@ struct ServerSettings {
   double wal_segment_bytes = 0;  // wal_segment_size; 0 when not read
   double min_wal_size_bytes = 0;
   bool wal_init_zero = true;     // a segment created is written full of zeros first
+  bool wal_recycle = true;       // a checkpoint renames old segments for reuse (off: removes them)
   // Recycled segment files in pg_wal ahead of the insert position; -1 when
   // not readable (pg_ls_waldir needs superuser or pg_monitor; not on a standby).
   int wal_segments_ahead = -1;

@@ -258,10 +258,11 @@ TEST(Regimes, MaxWalSizeRequestsACheckpointEachDistance) {
   EXPECT_EQ(forced_checkpoints(1.6e9, max_wal_size_without_checkpoints(1.6e9, gb, 0.9), 0.9), 0);
 }
 
-// An ALTER COLUMN TYPE of 5,000,000 rows of datasets/orders writes about
-// 1.5 GB of WAL: 90 segments of 16 MB, with a checkpoint requested each 33.7
-// (1 GB / 1.9) that completes 0.9 of that later. Measured: with 24-27 recycled
-// segments in pg_wal it created 37-40; with 64, none.
+// ADD COLUMN ... DEFAULT random() on 5,000,000 rows of datasets/orders writes
+// about 1.5e9 B of WAL: 90 segments of 16 MB, with a checkpoint requested
+// each 33.7 (1 GB / 1.9) that completes 0.9 of that later. Measured (pg_wal
+// counted before and after): with 24-27 recycled segments it created 37-40;
+// with 64, none.
 TEST(Regimes, AWriteCreatesTheWalSegmentsPgWalHasNotRecycled) {
   const double mb = 1024.0 * 1024;
   WalSegmentInputs in;
@@ -290,6 +291,14 @@ TEST(Regimes, AWriteCreatesTheWalSegmentsPgWalHasNotRecycled) {
   w = wal_segments(in);
   EXPECT_EQ(w.recycled_during, 0);
   EXPECT_EQ(w.created_high, 66);
+  // With wal_recycle off, no checkpoint renames a segment for reuse: all 90 are created.
+  in.max_wal_size_bytes = 1024 * mb;
+  in.recycle = false;
+  in.segments_ahead = -1;
+  w = wal_segments(in);
+  EXPECT_EQ(w.recycled_during, 0);
+  EXPECT_EQ(w.created_low, 90);
+  in.recycle = true;
   // A few MB of WAL, or an unknown segment size: nothing to create.
   in.wal_bytes = 5 * mb;
   EXPECT_EQ(wal_segments(in).created_high, 0);
