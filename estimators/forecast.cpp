@@ -269,10 +269,10 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   // updated_at took 0.64-0.89 µs per row at 48,000 rows and 0.52-0.73 at
   // 5,000,000, where n·log n expects 1.43x more per row). The interval reaches
   // down to what the linear fit says, at the same confidence.
+  Fit linear = fit(Model::linear, points);
+  linear.relative_sigma = std::max(linear.relative_sigma, min_relative_noise);
+  const double t_linear = t_quantile(std::max(linear.degrees_of_freedom, 1), confidence);
   if (scaling == Scaling::sorts) {
-    Fit linear = fit(Model::linear, points);
-    const double t_linear = t_quantile(std::max(linear.degrees_of_freedom, 1), confidence);
-    linear.relative_sigma = std::max(linear.relative_sigma, min_relative_noise);
     const double linear_low = linear.predict(target_rows) - t_linear * linear.prediction_error(target_rows);
     f.low_seconds = std::min(f.low_seconds, std::max(largest_min, std::max(linear_low, read_floor_at(target_rows))));
   }
@@ -286,7 +286,14 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   // datasets/events took 9-12 ms at every size, and 487 ms on 1,000,000
   // rows): as when the slices do not grow at all, the interval reaches up to
   // the largest slice scaled by the rows.
-  if (raised) {
+  // So does one whose slices show no growth they can tell from their noise:
+  // the linear fit's slope, at the interval's confidence, may be 0 (the same
+  // build on other 9,200-row slices took 7-10 ms at every size, its n·log n
+  // fit said 146 ms, the table took 467 ms).
+  const double slope_error =
+      linear.covariance.size() == 4 ? linear.relative_sigma * std::sqrt(std::max(0.0, linear.covariance[3])) : 0;
+  const bool flat = linear.coefficients.size() == 2 && linear.coefficients[1] <= t_linear * slope_error;
+  if (raised || flat) {
     f.high_seconds =
         std::max(f.high_seconds, largest_max * f.extrapolation_factor * (1 + 3 * min_relative_noise));
   }
@@ -295,6 +302,10 @@ Forecast forecast(const std::vector<Point>& points, double target_rows, double t
   f.reason = fmt::format("{} fit predicted the largest slice within {:.0f} % from the smaller ones; "
                          "extrapolated {:.1f}x",
                          model_name(f.model), 100 * (std::exp(best_error) - 1), f.extrapolation_factor);
+  if (flat && !raised) {
+    f.reason += ", from slices whose growth is within their noise (the linear slope may be 0 at this "
+                "confidence): the interval reaches up to the largest slice scaled by the rows";
+  }
   if (raised) {
     f.reason += fmt::format(", and raised to the largest slice's time plus reading the other {:.0f} rows at the "
                             "copies' {:.2f} µs per row, more than the fit's slope",
