@@ -64,7 +64,10 @@ struct Forecast {
 // predicts the held-out slice better by more than 0.15 in |ln(predicted /
 // measured)|, is refitted on every point and extrapolated. The interval is the fit's
 // prediction interval (relative noise at least `min_relative_noise`), widened
-// to take in the predictions of every model that scored nearly as well.
+// to take in the predictions of every model that scored nearly as well, and
+// up to the largest slice scaled by the rows where the slices' growth is
+// within their noise (the linear fit's slope may be 0 at `confidence`): such
+// slices cannot show the per-row work.
 Forecast forecast(const std::vector<Point>& points, double target_rows, Scaling scaling, double confidence = 0.9,
                   double min_relative_noise = 0.10);
 
