@@ -22,7 +22,44 @@ std::string limited(pqxx::read_transaction& tx, Connection& conn, const std::str
   return schema.empty() ? tx.quote_name(name) : detail::quote_qualified(conn.raw(), schema, name);
 }
 
+// pg_wal's recycled segment files ahead of the insert position, -1 when the
+// role may not list pg_wal (pg_ls_waldir() is for superusers and pg_monitor;
+// its permission is checked when a query starts, so in a query of its own) or
+// on a standby (pg_current_wal_insert_lsn() fails there).
+int segments_ahead(pqxx::transaction_base& tx) {
+  if (!tx.exec1("SELECT NOT pg_is_in_recovery() AND has_function_privilege('pg_ls_waldir()', 'EXECUTE')")[0]
+           .as<bool>()) {
+    return -1;
+  }
+  return tx.exec1("SELECT count(*)::int FROM pg_ls_waldir() w WHERE w.name ~ '^[0-9A-F]{24}$' "
+                  "AND w.name > pg_walfile_name(pg_current_wal_insert_lsn())")[0]
+      .as<int>();
+}
+
 }  // namespace
+
+WalPosition wal_position(const std::string& dsn) {
+  Connection conn(dsn);
+  return guarded("reading the WAL's position", [&] {
+    pqxx::read_transaction tx(conn.raw());
+    WalPosition p;
+    p.segments_ahead = segments_ahead(tx);
+    p.insert_lsn = tx.exec1("SELECT pg_current_wal_insert_lsn()::text")[0].as<std::string>();
+    tx.commit();
+    return p;
+  });
+}
+
+double wal_bytes_since(const std::string& dsn, const std::string& lsn) {
+  Connection conn(dsn);
+  return guarded("reading the WAL's position", [&] {
+    pqxx::read_transaction tx(conn.raw());
+    const double bytes =
+        tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::float8", lsn)[0].as<double>();
+    tx.commit();
+    return bytes;
+  });
+}
 
 TableProfile profile_table(const std::string& dsn, const std::string& schema, const std::string& name,
                            int statement_timeout_ms, int lock_timeout_ms) {
@@ -92,22 +129,12 @@ TableProfile profile_table(const std::string& dsn, const std::string& schema, co
     p.server.shared_buffers_pages = s[12].as<double>();
     const pqxx::row wal = tx.exec1(
         "SELECT pg_size_bytes(current_setting('wal_segment_size'))::float8, current_setting('wal_init_zero') = 'on', "
-        "       pg_size_bytes(current_setting('min_wal_size'))::float8, "
-        "       NOT pg_is_in_recovery() AND has_function_privilege('pg_ls_waldir()', 'EXECUTE'), "
-        "       current_setting('wal_recycle') = 'on'");
+        "       pg_size_bytes(current_setting('min_wal_size'))::float8, current_setting('wal_recycle') = 'on'");
     p.server.wal_segment_bytes = wal[0].as<double>();
     p.server.wal_init_zero = wal[1].as<bool>();
     p.server.min_wal_size_bytes = wal[2].as<double>();
-    p.server.wal_recycle = wal[4].as<bool>();
-    // pg_ls_waldir() is for superusers and pg_monitor (its permission is
-    // checked when the query starts, so not in the same one);
-    // pg_current_wal_insert_lsn() fails on a standby.
-    if (wal[3].as<bool>()) {
-      p.server.wal_segments_ahead =
-          tx.exec1("SELECT count(*)::int FROM pg_ls_waldir() w WHERE w.name ~ '^[0-9A-F]{24}$' "
-                   "AND w.name > pg_walfile_name(pg_current_wal_insert_lsn())")[0]
-              .as<int>();
-    }
+    p.server.wal_recycle = wal[3].as<bool>();
+    p.server.wal_segments_ahead = segments_ahead(tx);
     const pqxx::row heap = tx.exec_params1(
         "SELECT pg_relation_size(c.oid, 'main')::float8 / current_setting('block_size')::float8, "
         "       coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions) "

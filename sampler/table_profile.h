@@ -72,6 +72,18 @@ int planned_index_workers(double heap_pages, int parallel_workers_option, int ma
 TableProfile profile_table(const std::string& dsn, const std::string& schema, const std::string& name,
                            int statement_timeout_ms, int lock_timeout_ms);
 
+// Where the server's WAL stands: the recycled segment files ahead of the
+// insert position (ServerSettings::wal_segments_ahead, -1 when not readable)
+// and that position (pg_lsn text). For measuring a run's WAL from outside it.
+struct WalPosition {
+  int segments_ahead = -1;
+  std::string insert_lsn;
+};
+WalPosition wal_position(const std::string& dsn);
+
+// Bytes of WAL written on the server since `lsn` (a WalPosition's).
+double wal_bytes_since(const std::string& dsn, const std::string& lsn);
+
 // What `migsim plan` needs of the column `column` of `schema.name` (schema
 // empty: the server's search_path): type, NOT NULL, default, the indexes on
 // it that no constraint owns, and the constraints that use it (its own table's

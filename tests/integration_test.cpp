@@ -254,7 +254,15 @@ TEST(Profile, CountsRecycledWalSegmentsWhereTheRoleMay) {
       sampler::profile_table(g_server->dsn() + " user=migsim_reader", "public", "orders", 60'000, 2'000);
   EXPECT_EQ(plain.server.wal_segments_ahead, -1);
   EXPECT_EQ(plain.server.wal_segment_bytes, 16.0 * 1024 * 1024);
+  EXPECT_EQ(sampler::wal_position(g_server->dsn() + " user=migsim_reader").segments_ahead, -1);
   query_one("REVOKE ALL ON orders FROM migsim_reader; DROP ROLE migsim_reader; SELECT 1");
+
+  // The WAL a write adds, measured from outside it (the accuracy benchmark's real runs).
+  const sampler::WalPosition before = sampler::wal_position(g_server->dsn());
+  EXPECT_GE(before.segments_ahead, 0);
+  query_one("CREATE TABLE wal_probe AS SELECT g, repeat('x', 100) AS pad FROM generate_series(1, 10000) g; SELECT 1");
+  EXPECT_GT(sampler::wal_bytes_since(g_server->dsn(), before.insert_lsn), 10000 * 100);
+  query_one("DROP TABLE wal_probe; SELECT 1");
 }
 
 TEST(Estimate, SmallTableIsCopiedWholeAndSequencesStayUntouched) {

@@ -24,7 +24,6 @@
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "app/estimate_pipeline.h"
 #include "app/signals.h"
@@ -36,6 +35,7 @@
 #include "sampler/dataset_loader.h"
 #include "sampler/errors.h"
 #include "sampler/local_server.h"
+#include "sampler/table_profile.h"
 
 namespace {
 
@@ -144,22 +144,6 @@ struct Row {
 // outside one).
 void exec(const std::string& dsn, const std::string& sql) {
   if (!sql.empty()) sampler::run_in_place(dsn, migration::parse_migration(sql, "accuracy setup"));
-}
-
-// pg_wal's recycled segments ahead of the insert position, and that position.
-std::pair<int, std::string> wal_position(const std::string& dsn) {
-  pqxx::connection c{dsn};
-  pqxx::nontransaction tx{c};
-  const pqxx::row r = tx.exec1("SELECT (SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND name > "
-                               "pg_walfile_name(pg_current_wal_insert_lsn()))::int, pg_current_wal_insert_lsn()::text");
-  return {r[0].as<int>(), r[1].as<std::string>()};
-}
-
-// The WAL written since `lsn`, in bytes.
-double wal_since(const std::string& dsn, const std::string& lsn) {
-  pqxx::connection c{dsn};
-  pqxx::nontransaction tx{c};
-  return tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::float8", lsn)[0].as<double>();
 }
 
 // The largest slice an estimate ran on.
@@ -342,19 +326,19 @@ int run(int argc, char** argv) {
         exec(server->dsn(), kind.setup);
       }
       exec(server->dsn(), "CHECKPOINT");  // the real run starts from the same state as a deploy would
-      const auto [ahead, lsn] = wal_position(server->dsn());
+      const sampler::WalPosition before = sampler::wal_position(server->dsn());
       double seconds = 0;
       for (double a : sampler::run_in_place(server->dsn(), m)) seconds += a;
       row.actual_runs.push_back(seconds);
       estimators::WalSegmentInputs wal;
-      wal.wal_bytes = wal_since(server->dsn(), lsn);
+      wal.wal_bytes = sampler::wal_bytes_since(server->dsn(), before.insert_lsn);
       wal.segment_bytes = report.table.server.wal_segment_bytes;
-      wal.segments_ahead = ahead;
+      wal.segments_ahead = before.segments_ahead;
       wal.min_wal_size_bytes = report.table.server.min_wal_size_bytes;
       wal.max_wal_size_bytes = report.table.server.max_wal_size_bytes;
       wal.checkpoint_completion_target = report.table.server.checkpoint_completion_target;
       const estimators::WalSegments segments = estimators::wal_segments(wal);
-      row.wal_ahead.push_back(ahead);
+      row.wal_ahead.push_back(before.segments_ahead);
       row.wal_written.push_back(segments.needed);
       row.wal_created.push_back(segments.created_high);
       exec(server->dsn(), kind.cleanup);
