@@ -123,19 +123,12 @@ void note_wal_segments(const reports::StatementEstimate& e, reports::EstimateRep
   }
   const sampler::ServerSettings& server = r.table.server;
   if (!server.wal_init_zero) return;
-  estimators::WalSegmentInputs in;
-  in.wal_bytes = e.observed.wal_bytes_per_row * r.table.rows;
-  in.segment_bytes = server.wal_segment_bytes;
-  in.segments_ahead = server.wal_segments_ahead;
-  in.recycle = server.wal_recycle;
-  in.min_wal_size_bytes = server.min_wal_size_bytes;
-  in.max_wal_size_bytes = server.max_wal_size_bytes;
-  in.checkpoint_completion_target = server.checkpoint_completion_target;
-  const estimators::WalSegments w = estimators::wal_segments(in);
+  const double wal_bytes = e.observed.wal_bytes_per_row * r.table.rows;
+  const estimators::WalSegments w = wal_segments_on(server, wal_bytes, server.wal_segments_ahead);
   if (w.created_high < 1) return;
   const std::string head =
       fmt::format("statement {} (line {}) writes about {} of WAL on the full table, {} segment files of {}", index + 1,
-                  st.line, reports::human_bytes(in.wal_bytes), w.needed, reports::human_bytes(in.segment_bytes));
+                  st.line, reports::human_bytes(wal_bytes), w.needed, reports::human_bytes(server.wal_segment_bytes));
   const std::string recycled =
       w.recycled_during > 0
           ? fmt::format(" and the checkpoints during it recycle about {} more", w.recycled_during)
@@ -351,6 +344,18 @@ reports::EstimateReport estimate(const migration::Migration& m, const EstimateOp
   if (so.progress) so.progress("fitting scaling models");
   forecast_statements(r, options.batch_target_seconds);
   return r;
+}
+
+estimators::WalSegments wal_segments_on(const sampler::ServerSettings& server, double wal_bytes, int segments_ahead) {
+  estimators::WalSegmentInputs in;
+  in.wal_bytes = wal_bytes;
+  in.segment_bytes = server.wal_segment_bytes;
+  in.segments_ahead = segments_ahead;
+  in.recycle = server.wal_recycle;
+  in.min_wal_size_bytes = server.min_wal_size_bytes;
+  in.max_wal_size_bytes = server.max_wal_size_bytes;
+  in.checkpoint_completion_target = server.checkpoint_completion_target;
+  return estimators::wal_segments(in);
 }
 
 void forecast_statements(reports::EstimateReport& r, double batch_target_seconds) {

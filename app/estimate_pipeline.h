@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "estimators/forecast.h"
+#include "estimators/regimes.h"
 #include "migration/migration.h"
 #include "reports/estimate_report.h"
 #include "sampler/sampler.h"
@@ -49,6 +50,10 @@ reports::EstimateReport part_of(const reports::EstimateReport& merged, const mig
 // show and the notes that explain them; then summarize(). What estimate()
 // does once the sampler is done.
 void forecast_statements(reports::EstimateReport& report, double batch_target_seconds = 0.2);
+
+// estimators::wal_segments of a write of `wal_bytes` on `server`, from
+// `segments_ahead` recycled segment files (-1: not counted).
+estimators::WalSegments wal_segments_on(const sampler::ServerSettings& server, double wal_bytes, int segments_ahead);
 
 // Fills the report's totals, lock holds and verdicts from its statements'
 // forecasts (also after actual times are added).

@@ -28,7 +28,6 @@
 #include "app/estimate_pipeline.h"
 #include "app/signals.h"
 #include "datasets/datasets.h"
-#include "estimators/regimes.h"
 #include "migration/migration.h"
 #include "reports/format.h"
 #include "reports/render.h"
@@ -132,7 +131,7 @@ struct Row {
   std::string model;
   // Per real run: the recycled WAL segments pg_wal held ahead when it started,
   // the segments its WAL filled, and how many of them it had to create
-  // (estimators::wal_segments on those two).
+  // (app::wal_segments_on of those two).
   std::vector<int> wal_ahead, wal_written, wal_created;
   double error() const { return actual > 0 ? (predicted - actual) / actual : 0; }
   double classic_error() const { return actual > 0 ? (classic - actual) / actual : 0; }
@@ -330,14 +329,8 @@ int run(int argc, char** argv) {
       double seconds = 0;
       for (double a : sampler::run_in_place(server->dsn(), m)) seconds += a;
       row.actual_runs.push_back(seconds);
-      estimators::WalSegmentInputs wal;
-      wal.wal_bytes = sampler::wal_bytes_since(server->dsn(), before.insert_lsn);
-      wal.segment_bytes = report.table.server.wal_segment_bytes;
-      wal.segments_ahead = before.segments_ahead;
-      wal.min_wal_size_bytes = report.table.server.min_wal_size_bytes;
-      wal.max_wal_size_bytes = report.table.server.max_wal_size_bytes;
-      wal.checkpoint_completion_target = report.table.server.checkpoint_completion_target;
-      const estimators::WalSegments segments = estimators::wal_segments(wal);
+      const estimators::WalSegments segments = app::wal_segments_on(
+          report.table.server, sampler::wal_bytes_since(server->dsn(), before.insert_lsn), before.segments_ahead);
       row.wal_ahead.push_back(before.segments_ahead);
       row.wal_written.push_back(segments.needed);
       row.wal_created.push_back(segments.created_high);
